@@ -1,0 +1,388 @@
+// Decisions of the managed reconciler, against the in-memory provider and
+// in-memory Kubernetes ports. The real kube-apiserver path is covered by
+// test/e2e/engine.test.ts.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../../apis/aws/v1alpha1/common.ts";
+import { MemoryProvider, type WidgetSpec, WidgetKind } from "../../test/support/memory-provider.ts";
+import { TerminalError } from "../provider.ts";
+import { getCondition } from "./conditions.ts";
+import { EventReason, ManagedReconciler, type ReconcileOutcome } from "./managed.ts";
+import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./ports.ts";
+
+class InMemoryStore implements ManagedStore {
+  statusWrites = 0;
+  current: Managed | undefined;
+  async get() {
+    return this.current;
+  }
+  async patchMetadata(mr: Managed, patch: { annotations?: Record<string, string | null>; finalizers?: string[] }) {
+    const annotations = { ...mr.metadata.annotations };
+    for (const [k, v] of Object.entries(patch.annotations ?? {})) {
+      if (v === null) delete annotations[k];
+      else annotations[k] = v;
+    }
+    this.current = {
+      ...mr,
+      metadata: { ...mr.metadata, annotations, finalizers: patch.finalizers ?? mr.metadata.finalizers },
+    };
+    return this.current;
+  }
+  async patchForProvider(mr: Managed, values: Record<string, unknown>) {
+    this.current = {
+      ...mr,
+      metadata: { ...mr.metadata, generation: (mr.metadata.generation ?? 1) + 1 },
+      spec: { ...mr.spec, forProvider: { ...(mr.spec.forProvider as object), ...values } },
+    };
+    return this.current;
+  }
+  async writeStatus(mr: Managed, status: ManagedStatus<unknown>) {
+    this.statusWrites++;
+    this.current = { ...mr, status: structuredClone(status) };
+    return this.current;
+  }
+}
+
+class RecordedEvents implements EventRecorder {
+  readonly list: { type: string; reason: string; message: string }[] = [];
+  record(_mr: Managed, type: string, reason: string, message: string) {
+    this.list.push({ type, reason, message });
+  }
+  reasons() {
+    return this.list.map((e) => e.reason);
+  }
+}
+
+class RecordedSecrets implements ConnectionSecretWriter {
+  readonly written: Record<string, string>[] = [];
+  async write(_mr: Managed, details: Record<string, string>) {
+    this.written.push(details);
+  }
+}
+
+function widget(overrides: Partial<WidgetSpec> = {}, spec: Partial<Managed["spec"]> = {}): Managed<WidgetSpec> {
+  return {
+    apiVersion: "test.setpoint.dev/v1alpha1",
+    kind: "Widget",
+    metadata: { name: "w1", namespace: "team-a", uid: "uid-1", generation: 1, annotations: {} },
+    spec: {
+      providerConfigRef: { name: "default" },
+      managementPolicies: ["*"],
+      deletionPolicy: "Delete",
+      forProvider: { size: 1, color: "blue", ...overrides },
+      ...spec,
+    },
+  };
+}
+
+function harness() {
+  const provider = new MemoryProvider();
+  const store = new InMemoryStore();
+  const events = new RecordedEvents();
+  const secrets = new RecordedSecrets();
+  let clock = Date.parse("2026-01-01T00:00:00Z");
+  const reconciler = new ManagedReconciler({
+    kind: WidgetKind,
+    provider,
+    store,
+    events,
+    connectionSecrets: secrets,
+    connectContext: { kube: undefined as never },
+    now: () => clock,
+  });
+  /** Reconciles the latest stored version of the object, as the controller would. */
+  const run = async (mr?: Managed): Promise<ReconcileOutcome> => {
+    const target = mr ?? store.current;
+    assert.ok(target, "nothing to reconcile");
+    store.current = target;
+    return reconciler.reconcile(structuredClone(target));
+  };
+  const tick = (ms: number) => {
+    clock += ms;
+  };
+  const condition = (type: string) => getCondition(store.current?.status?.conditions, type);
+  return { provider, cloud: provider.cloud, store, events, secrets, run, tick, condition };
+}
+
+/** Switches a created widget to Observe-only, as a user editing the spec would. */
+async function observeOnly(h: ReturnType<typeof harness>) {
+  const mr = structuredClone(h.store.current!);
+  mr.spec.managementPolicies = ["Observe"];
+  mr.metadata.generation = (mr.metadata.generation ?? 1) + 1;
+  await h.run(mr);
+  assert.equal(h.store.current?.status?.observedGeneration, mr.metadata.generation);
+  h.events.list.length = 0;
+}
+
+/** Creates the widget and returns the harness with it Ready and in sync. */
+async function created(overrides: Partial<WidgetSpec> = {}, spec: Partial<Managed["spec"]> = {}) {
+  const h = harness();
+  await h.run(widget(overrides, spec));
+  await h.run();
+  assert.equal(h.condition("Ready")?.status, "True");
+  h.events.list.length = 0;
+  return h;
+}
+
+describe("managed reconciler", () => {
+  it("a new resource gets the finalizer, a derived external name, and is created", async () => {
+    const h = harness();
+    const outcome = await h.run(widget());
+    assert.deepEqual(outcome, { kind: "poll", ready: false, inProgress: true });
+    const mr = h.store.current!;
+    assert.ok(mr.metadata.finalizers?.includes(FINALIZER));
+    assert.equal(mr.metadata.annotations?.[Annotations.externalName], "team-a-w1");
+    assert.equal(mr.metadata.annotations?.[Annotations.externalNameDerived], "true");
+    assert.ok(mr.metadata.annotations?.[Annotations.externalCreateSucceeded]);
+    assert.equal(h.cloud.items.get("team-a-w1")?.tags[Tags.uid], "uid-1");
+    assert.deepEqual(h.events.reasons(), [EventReason.CreatedExternalResource]);
+    assert.equal(h.condition("Ready")?.reason, "Creating");
+  });
+
+  it("the next observation makes a created resource Ready, Synced and not Drifted", async () => {
+    const h = harness();
+    await h.run(widget());
+    const outcome = await h.run();
+    assert.deepEqual(outcome, { kind: "poll", ready: true, inProgress: false });
+    assert.equal(h.condition("Ready")?.status, "True");
+    assert.equal(h.condition("Synced")?.reason, "ReconcileSuccess");
+    assert.equal(h.condition("Drifted")?.status, "False");
+    assert.equal(h.store.current?.status?.observedGeneration, 1);
+  });
+
+  it("a resource in sync causes no status write on the next poll", async () => {
+    const h = await created();
+    const writes = h.store.statusWrites;
+    h.tick(60_000);
+    await h.run();
+    await h.run();
+    assert.equal(h.store.statusWrites, writes);
+    assert.equal(h.cloud.calls.update, 0);
+  });
+
+  it("out-of-band drift is reported as Drifted, corrected, counted and recorded in history", async () => {
+    const h = await created({ size: 2 });
+    h.cloud.items.get("team-a-w1")!.size = 7;
+    const transitions: string[] = [];
+    const write = h.store.writeStatus.bind(h.store);
+    h.store.writeStatus = async (mr, status) => {
+      transitions.push(status.conditions?.find((c) => c.type === "Drifted")?.status ?? "?");
+      return write(mr, status);
+    };
+    await h.run();
+    assert.deepEqual(transitions, ["True", "False"], "Drifted=True is written before the correction");
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 2);
+    const drift = h.store.current?.status?.drift;
+    assert.equal(drift?.corrections, 1);
+    assert.deepEqual(drift?.fields, []);
+    assert.deepEqual(drift?.history[0]?.fields, ["forProvider.size"]);
+    assert.equal(drift?.history[0]?.action, "Corrected");
+    assert.deepEqual(h.events.reasons(), [EventReason.DriftDetected, EventReason.DriftCorrected]);
+    assert.match(h.events.list[0]!.message, /forProvider\.size \(desired 2, observed 7\)/);
+    assert.equal(h.condition("Drifted")?.reason, "DriftCorrected");
+  });
+
+  it("a spec change is applied as an update, not counted as drift", async () => {
+    const h = await created({ size: 2 });
+    const mr = structuredClone(h.store.current!);
+    mr.spec.forProvider = { ...(mr.spec.forProvider as WidgetSpec), size: 5 };
+    mr.metadata.generation = 2;
+    await h.run(mr);
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 5);
+    assert.equal(h.store.current?.status?.drift?.corrections, 0);
+    assert.deepEqual(h.events.reasons(), [EventReason.UpdatedExternalResource]);
+    assert.equal(h.store.current?.status?.observedGeneration, 2);
+  });
+
+  it("Observe mode reports drift, never mutates, and reports it once", async () => {
+    const h = await created({ size: 2 });
+    await observeOnly(h);
+    h.cloud.items.get("team-a-w1")!.size = 9;
+    await h.run();
+    await h.run();
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 9);
+    assert.equal(h.cloud.calls.update, 0);
+    assert.equal(h.condition("Drifted")?.status, "True");
+    assert.deepEqual(h.store.current?.status?.drift?.fields, [
+      { path: "forProvider.size", desired: "2", observed: "9" },
+    ]);
+    assert.deepEqual(h.events.reasons(), [EventReason.DriftDetected]);
+    assert.equal(h.store.current?.status?.drift?.history.length, 1);
+  });
+
+  it("Observe mode never creates a missing resource", async () => {
+    const h = harness();
+    await h.run(widget({}, { managementPolicies: ["Observe"] }));
+    assert.equal(h.cloud.calls.create, 0);
+    assert.equal(h.condition("Ready")?.reason, "Unavailable");
+  });
+
+  it("a resource deleted out of band is recreated and counted", async () => {
+    const h = await created();
+    h.cloud.items.delete("team-a-w1");
+    await h.run();
+    assert.ok(h.cloud.items.has("team-a-w1"));
+    assert.equal(h.store.current?.status?.drift?.recreations, 1);
+    assert.equal(h.store.current?.status?.drift?.history[0]?.action, "Recreated");
+    assert.deepEqual(h.events.reasons(), [EventReason.DriftDetected, EventReason.ExternalResourceRecreated]);
+  });
+
+  it("a resource deleted out of band in Observe mode is reported missing, not recreated", async () => {
+    const h = await created();
+    await observeOnly(h);
+    h.cloud.items.delete("team-a-w1");
+    await h.run();
+    assert.equal(h.cloud.calls.create, 1);
+    assert.equal(h.condition("Drifted")?.reason, "ExternalResourceMissing");
+    assert.deepEqual(h.events.reasons(), [EventReason.ExternalResourceMissing]);
+  });
+
+  it("a cloud resource tagged with another owner's uid is refused and left untouched", async () => {
+    const h = harness();
+    h.cloud.put("team-a-w1", {
+      size: 99,
+      color: "red",
+      tags: { [Tags.owner]: "team-b/w1", [Tags.uid]: "uid-other" },
+      state: "available",
+    });
+    const outcome = await h.run(widget());
+    assert.equal(outcome.kind, "terminal");
+    assert.equal(h.condition("Synced")?.reason, "ReconcileTerminal");
+    assert.match(h.condition("Synced")?.message ?? "", /owned by team-b\/w1/);
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 99);
+    assert.equal(h.cloud.calls.update + h.cloud.calls.create, 0);
+  });
+
+  it("an untagged existing resource is refused unless the external name was set explicitly", async () => {
+    const untagged = { size: 3, color: "red", tags: {}, state: "available" as const };
+    const refused = harness();
+    refused.cloud.put("team-a-w1", { ...untagged });
+    assert.equal((await refused.run(widget())).kind, "terminal");
+    assert.equal(refused.condition("Synced")?.reason, "ReconcileTerminal");
+
+    const adopted = harness();
+    adopted.cloud.put("legacy", { ...untagged });
+    const mr = widget({ size: 3, color: "red" });
+    mr.metadata.annotations = { [Annotations.externalName]: "legacy" };
+    assert.equal((await adopted.run(mr)).kind, "poll");
+    assert.equal(adopted.condition("Synced")?.status, "True");
+  });
+
+
+  for (const [name, err, outcome, reason] of [
+    ["a transient cloud error is retried with backoff", new Error("throttled"), "retry", "ReconcileError"],
+    [
+      "a terminal cloud error is not retried hot",
+      new TerminalError("InvalidParameterValue", "size too big"),
+      "terminal",
+      "ReconcileTerminal",
+    ],
+  ] as const) {
+    it(`${name} and sets Synced=False with reason ${reason}`, async () => {
+      const h = harness();
+      h.cloud.failNext("create", err);
+      const result = await h.run(widget());
+      assert.equal(result.kind, outcome);
+      assert.equal(h.condition("Synced")?.status, "False");
+      assert.equal(h.condition("Synced")?.reason, reason);
+      assert.match(h.condition("Synced")?.message ?? "", new RegExp(err.message));
+    });
+  }
+
+  it("the same error twice records one event, not two", async () => {
+    const h = harness();
+    h.cloud.failNext("create", new Error("boom"));
+    h.cloud.failNext("create", new Error("boom"));
+    await h.run(widget());
+    await h.run();
+    assert.equal(h.events.list.filter((e) => e.reason === EventReason.ReconcileError).length, 1);
+  });
+
+  it("a paused resource is not observed and says Paused", async () => {
+    const h = harness();
+    const mr = widget();
+    mr.metadata.annotations = { [Annotations.paused]: "true" };
+    assert.deepEqual(await h.run(mr), { kind: "done" });
+    assert.equal(h.cloud.totalCalls(), 0);
+    assert.equal(h.condition("Synced")?.reason, "Paused");
+  });
+
+  it("fields left empty are late-initialized from the cloud and not reported as drift", async () => {
+    const h = harness();
+    await h.run(widget({ color: undefined }));
+    await h.run();
+    assert.equal((h.store.current?.spec.forProvider as WidgetSpec).color, "grey");
+    assert.equal(h.condition("Drifted")?.status, "False");
+    assert.equal(h.store.current?.status?.observedGeneration, h.store.current?.metadata.generation);
+  });
+
+  for (const [name, spec, deleted] of [
+    ["deletion with the default policy deletes the cloud resource", {}, true],
+    ["deletion with deletionPolicy Orphan keeps the cloud resource", { deletionPolicy: "Orphan" as const }, false],
+    [
+      "deletion under a never-delete policy keeps the cloud resource",
+      { managementPolicies: ["Observe", "Create", "Update", "LateInitialize"] as const },
+      false,
+    ],
+  ] as const) {
+    it(`${name} and removes the finalizer`, async () => {
+      const h = await created({}, spec as Partial<Managed["spec"]>);
+      const mr = structuredClone(h.store.current!);
+      mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+      assert.deepEqual(await h.run(mr), { kind: "done" });
+      assert.equal(h.cloud.items.has("team-a-w1"), !deleted);
+      assert.ok(!h.store.current?.metadata.finalizers?.includes(FINALIZER));
+    });
+  }
+
+  it("deletion never deletes a cloud resource owned by someone else", async () => {
+    const h = await created();
+    h.cloud.items.get("team-a-w1")!.tags[Tags.uid] = "uid-other";
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    await h.run(mr);
+    assert.ok(h.cloud.items.has("team-a-w1"));
+    assert.equal(h.cloud.calls.delete, 0);
+    assert.deepEqual(h.events.reasons(), [EventReason.OrphanedExternalResource]);
+  });
+
+  it("drift on a sensitive field is reported by path only", async () => {
+    const h = await created();
+    await observeOnly(h);
+    const client = await h.provider.connect();
+    const observe = client.observe.bind(client);
+    h.provider.connect = async () => ({
+      ...client,
+      observe: async (mr) => ({
+        ...(await observe(mr)),
+        drift: [{ path: "forProvider.password", desired: "hunter2", observed: "old-secret", sensitive: true }],
+      }),
+    });
+    await h.run();
+    const text = JSON.stringify(h.store.current?.status) + JSON.stringify(h.events.list);
+    assert.doesNotMatch(text, /hunter2|old-secret/);
+    assert.deepEqual(h.store.current?.status?.drift?.fields, [
+      { path: "forProvider.password", desired: "(redacted)", observed: "(redacted)" },
+    ]);
+  });
+
+  it("connection details are published to the connection secret", async () => {
+    const h = harness();
+    await h.run(widget({}, { writeConnectionSecretToRef: { name: "w1-conn" } }));
+    await h.run();
+    assert.deepEqual(h.secrets.written.at(-1), { id: "team-a-w1" });
+  });
+
+  it("history keeps at most ten entries, newest first", async () => {
+    const h = await created({ size: 1 });
+    for (let i = 0; i < 12; i++) {
+      h.cloud.items.get("team-a-w1")!.size = 100 + i;
+      h.tick(1000);
+      await h.run();
+    }
+    const drift = h.store.current?.status?.drift;
+    assert.equal(drift?.corrections, 12);
+    assert.equal(drift?.history.length, 10);
+    assert.ok((drift?.history[0]?.time ?? "") > (drift?.history[9]?.time ?? ""));
+  });
+});

@@ -1,0 +1,51 @@
+// What the managed reconciler needs from Kubernetes, as narrow interfaces.
+// controller/kube implements them with @kubernetes/client-node; unit tests
+// of the reconciler's decisions use in-memory versions.
+import type { Managed, ManagedStatus } from "../../apis/aws/v1alpha1/common.ts";
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ManagedStore {
+  /** Reads the latest object; undefined when it is gone. */
+  get(ref: ResourceRef): Promise<Managed | undefined>;
+  /**
+   * Merge-patches metadata (annotations, finalizers) guarded by the object's
+   * resourceVersion; returns the updated object. A conflict throws ConflictError.
+   */
+  patchMetadata(
+    mr: Managed,
+    patch: { annotations?: Record<string, string | null>; finalizers?: string[] },
+  ): Promise<Managed>;
+  /** Merge-patches spec.forProvider with late-initialized values; returns the updated object. */
+  patchForProvider(mr: Managed, values: Record<string, unknown>): Promise<Managed>;
+  /**
+   * Replaces status through the status subresource. Retries conflicts by
+   * re-reading the object and re-applying `status`. Returns the updated object.
+   */
+  writeStatus(mr: Managed, status: ManagedStatus<unknown>): Promise<Managed>;
+}
+
+export type EventType = "Normal" | "Warning";
+
+export interface EventRecorder {
+  /** Records a core/v1 Event on the object; repeated identical events are aggregated (count++). Never throws. */
+  record(mr: Managed, type: EventType, reason: string, message: string): void;
+}
+
+export interface ConnectionSecretWriter {
+  /**
+   * Creates or updates the Secret named by spec.writeConnectionSecretToRef,
+   * owned by the managed resource. Skips the write when the data is unchanged.
+   */
+  write(mr: Managed, details: Record<string, string>): Promise<void>;
+}
+
+export class ConflictError extends Error {
+  override readonly name = "ConflictError";
+}
