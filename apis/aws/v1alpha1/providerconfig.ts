@@ -1,6 +1,6 @@
 // ProviderConfig: cluster-scoped; says where and as whom setpoint talks to AWS.
 import { z } from "zod";
-import { API_VERSION } from "./common.ts";
+import { API_VERSION, type KindDefinition } from "./common.ts";
 
 export const PROVIDER_CONFIG_KIND = "ProviderConfig";
 export const PROVIDER_CONFIG_PLURAL = "providerconfigs";
@@ -62,3 +62,15 @@ export interface ProviderConfig {
   metadata: { name: string; resourceVersion?: string; uid?: string };
   spec: ProviderConfigSpec;
 }
+
+export const ProviderConfigKind: KindDefinition = {
+  kind: PROVIDER_CONFIG_KIND,
+  plural: PROVIDER_CONFIG_PLURAL,
+  singular: "providerconfig",
+  scope: "Cluster",
+  managed: false,
+  description:
+    "Where and as whom setpoint talks to AWS. Managed resources name one in spec.providerConfigRef.",
+  spec: ProviderConfigSpec,
+  status: ProviderConfigStatus,
+};
