@@ -60,7 +60,7 @@ class RecordedSecrets implements ConnectionSecretWriter {
   }
 }
 
-function widget(overrides: Partial<WidgetSpec> = {}, spec: Partial<Managed["spec"]> = {}): Managed<WidgetSpec> {
+function widget(overrides: Partial<WidgetSpec> = {}, spec: Partial<Managed["spec"]> = {}): Managed {
   return {
     apiVersion: "test.setpoint.dev/v1alpha1",
     kind: "Widget",
