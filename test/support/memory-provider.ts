@@ -89,18 +89,21 @@ export class MemoryCloud {
 
 export function diffWidget(spec: WidgetSpec, item: CloudWidget): FieldDiff[] {
   const diffs: FieldDiff[] = [];
-  if (spec.size !== item.size) diffs.push({ path: "forProvider.size", desired: spec.size, observed: item.size });
+  if (spec.size !== item.size)
+    diffs.push({ path: "forProvider.size", desired: spec.size, observed: item.size });
   if (spec.color !== undefined && spec.color !== item.color) {
     diffs.push({ path: "forProvider.color", desired: spec.color, observed: item.color });
   }
   for (const [k, v] of Object.entries(spec.tags ?? {})) {
-    if (item.tags[k] !== v) diffs.push({ path: `forProvider.tags["${k}"]`, desired: v, observed: item.tags[k] });
+    if (item.tags[k] !== v)
+      diffs.push({ path: `forProvider.tags["${k}"]`, desired: v, observed: item.tags[k] });
   }
   return diffs;
 }
 
 function observation(mr: Managed<WidgetSpec>, item: CloudWidget | undefined): Observation {
-  if (!item) return { exists: false, upToDate: false, drift: [], ready: { status: false, reason: "Unavailable" } };
+  if (!item)
+    return { exists: false, upToDate: false, drift: [], ready: { status: false, reason: "Unavailable" } };
   const drift = diffWidget(mr.spec.forProvider, item);
   return {
     exists: true,
@@ -149,7 +152,9 @@ export class MemoryProvider implements Provider<WidgetSpec> {
       },
       async observeMany(mrs) {
         cloud.call("observeMany");
-        return new Map(mrs.map((mr) => [externalName(mr), observation(mr, cloud.observeOne(externalName(mr)))]));
+        return new Map(
+          mrs.map((mr) => [externalName(mr), observation(mr, cloud.observeOne(externalName(mr)))]),
+        );
       },
       async create(mr) {
         cloud.call("create");

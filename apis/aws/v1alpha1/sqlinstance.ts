@@ -1,0 +1,195 @@
+// SqlInstance: one RDS DB instance (not Aurora clusters). Optional fields
+// the user leaves empty take the cloud's value (late initialization) and are
+// not drift; fields RDS cannot change in place are immutable through CEL.
+import { z } from "zod";
+import { defineManagedKind, TagMap } from "./common.ts";
+
+/** RDS engines for stand-alone DB instances. Aurora engines need a DB cluster and are not served here. */
+export const SQL_ENGINES = [
+  "postgres",
+  "mysql",
+  "mariadb",
+  "oracle-ee",
+  "oracle-ee-cdb",
+  "oracle-se2",
+  "oracle-se2-cdb",
+  "sqlserver-ee",
+  "sqlserver-se",
+  "sqlserver-ex",
+  "sqlserver-web",
+  "db2-ae",
+  "db2-se",
+] as const;
+
+export const STORAGE_TYPES = ["gp2", "gp3", "io1", "io2", "standard"] as const;
+
+/** RDS identifier rules: letter first, letters, digits and hyphens, no double or trailing hyphen. */
+export const RDS_IDENTIFIER_PATTERN = "^[a-zA-Z](-?[a-zA-Z0-9])*$";
+
+const immutable = (field: string) => ({
+  "x-kubernetes-validations": [{ rule: "self == oldSelf", message: `${field} is immutable` }],
+});
+
+/** CEL for an optional field that may be neither added, removed nor changed after creation. */
+const optionalImmutableRule = (field: string) => ({
+  rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`,
+  message: `${field} is immutable`,
+});
+
+export const SqlInstanceParameters = z
+  .object({
+    engine: z.enum(SQL_ENGINES).meta({
+      description: "Database engine, e.g. postgres or mysql. Immutable.",
+      ...immutable("engine"),
+    }),
+    engineVersion: z
+      .string()
+      .regex(/^[0-9][0-9A-Za-z.-]*$/)
+      .max(64)
+      .optional()
+      .meta({
+        description:
+          'Engine version, e.g. "16.4" or "8.0". A prefix matches newer patch versions ("8.0" matches "8.0.35"). Setpoint upgrades to a higher version but never downgrades. Empty: the engine default, filled in from the cloud.',
+      }),
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9][a-z0-9.-]*$/)
+      .max(64)
+      .meta({ description: "DB instance class, e.g. db.t3.micro." }),
+    allocatedStorage: z.int().min(5).max(65536).meta({ description: "Allocated storage in GiB." }),
+    storageType: z
+      .enum(STORAGE_TYPES)
+      .optional()
+      .meta({ description: "Storage type. Empty: the RDS default, filled in from the cloud." }),
+    iops: z
+      .int()
+      .min(1000)
+      .max(256000)
+      .optional()
+      .meta({ description: "Provisioned IOPS; required for io1 and io2, optional for gp3." }),
+    masterUsername: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
+      .min(1)
+      .max(63)
+      .meta({ description: "Name of the master user. Immutable.", ...immutable("masterUsername") }),
+    masterPasswordSecretRef: z
+      .object({
+        name: z
+          .string()
+          .min(1)
+          .max(253)
+          .meta({ description: "Name of a Secret in the resource's namespace." }),
+        key: z.string().min(1).max(253).default("password").meta({ description: "Key in the Secret." }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
+      }),
+    dbName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
+      .max(64)
+      .optional()
+      .meta({ description: "Name of the database created with the instance. Immutable." }),
+    port: z.int().min(1150).max(65535).optional().meta({
+      description: "Port the database listens on. Empty: the engine default, filled in from the cloud.",
+    }),
+    multiAZ: z
+      .boolean()
+      .optional()
+      .meta({ description: "Run a standby in a second availability zone. Empty: filled in from the cloud." }),
+    publiclyAccessible: z
+      .boolean()
+      .optional()
+      .meta({ description: "Give the instance a public address. Empty: filled in from the cloud." }),
+    backupRetentionPeriod: z.int().min(0).max(35).optional().meta({
+      description:
+        "Days to keep automated backups; 0 disables them. Empty: the RDS default, filled in from the cloud.",
+    }),
+    deletionProtection: z.boolean().optional().meta({
+      description:
+        "Protect the instance from deletion. While true, deleting the resource fails with DeletionProtected until it is set to false.",
+    }),
+    dbSubnetGroupName: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .meta({ description: "DB subnet group, which chooses the VPC. Immutable. Empty: the default VPC." }),
+    vpcSecurityGroupIds: z
+      .array(z.string().regex(/^sg-[0-9a-f]+$/))
+      .max(100)
+      .optional()
+      .meta({
+        description:
+          "VPC security groups, compared as a set. Empty: the VPC's default security group, filled in from the cloud.",
+      }),
+    tags: TagMap.optional(),
+    skipFinalSnapshot: z.boolean().default(true).meta({
+      description: "Delete without a final snapshot. When false, finalSnapshotIdentifier is required.",
+    }),
+    finalSnapshotIdentifier: z
+      .string()
+      .regex(new RegExp(RDS_IDENTIFIER_PATTERN))
+      .max(255)
+      .optional()
+      .meta({ description: "Name of the snapshot taken on delete when skipFinalSnapshot is false." }),
+  })
+  .meta({
+    description: "The RDS DB instance's desired settings.",
+    "x-kubernetes-validations": [
+      optionalImmutableRule("dbName"),
+      optionalImmutableRule("dbSubnetGroupName"),
+      {
+        rule: "self.skipFinalSnapshot || has(self.finalSnapshotIdentifier)",
+        message: "finalSnapshotIdentifier is required when skipFinalSnapshot is false",
+      },
+      {
+        rule: "!has(self.storageType) || !(self.storageType in ['io1', 'io2']) || has(self.iops)",
+        message: "storageType io1 and io2 need iops",
+      },
+    ],
+  });
+export type SqlInstanceParameters = z.infer<typeof SqlInstanceParameters>;
+
+export const SqlInstanceObservation = z
+  .object({
+    dbInstanceIdentifier: z.string().optional().meta({ description: "The RDS DB instance identifier." }),
+    arn: z.string().optional().meta({ description: "The DB instance's ARN." }),
+    status: z
+      .string()
+      .optional()
+      .meta({ description: "The RDS status, e.g. available, creating or modifying." }),
+    endpoint: z
+      .object({
+        address: z.string().optional().meta({ description: "DNS name of the instance." }),
+        port: z.int().optional().meta({ description: "Port of the instance." }),
+      })
+      .optional()
+      .meta({ description: "Where clients connect." }),
+    engineVersion: z.string().optional().meta({ description: "The running engine version." }),
+    resourceId: z.string().optional().meta({ description: "The region-unique, immutable DbiResourceId." }),
+    deletionProtection: z
+      .boolean()
+      .optional()
+      .meta({ description: "Whether the cloud has deletion protection on." }),
+    masterPasswordSecretVersion: z.string().optional().meta({
+      description: "resourceVersion of the password Secret last applied; a new one triggers a rotation.",
+    }),
+  })
+  .meta({ description: "Observed, non-secret state of the RDS DB instance." });
+export type SqlInstanceObservation = z.infer<typeof SqlInstanceObservation>;
+
+export const SqlInstanceKind = defineManagedKind({
+  kind: "SqlInstance",
+  plural: "sqlinstances",
+  singular: "sqlinstance",
+  shortNames: ["sqli"],
+  description:
+    "An AWS RDS DB instance. setpoint creates it, polls it, corrects drift and reports it in status.drift.",
+  forProvider: SqlInstanceParameters,
+  atProvider: SqlInstanceObservation,
+  sensitivePaths: ["forProvider.masterPasswordSecretRef"],
+});

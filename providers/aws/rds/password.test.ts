@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { SecretData } from "../../../controller/provider.ts";
+import { fakeKube, sqlInstance } from "./fixtures.test-util.ts";
+import {
+  checkRotation,
+  ensurePassword,
+  GENERATED_PASSWORD_LENGTH,
+  generatePassword,
+  PasswordSecretError,
+  type PasswordState,
+  passwordSource,
+} from "./password.ts";
+
+describe("generatePassword", () => {
+  it("is long, starts with a letter and avoids the characters RDS forbids", () => {
+    for (let i = 0; i < 200; i++) {
+      const pw = generatePassword();
+      assert.equal(pw.length, GENERATED_PASSWORD_LENGTH);
+      assert.match(pw, /^[A-Za-z][A-Za-z0-9\-_.~]+$/);
+      assert.doesNotMatch(pw, /[/@" ]/);
+    }
+  });
+  it("does not repeat itself", () => {
+    assert.notEqual(generatePassword(), generatePassword());
+  });
+});
+
+describe("ensurePassword", () => {
+  it("generates a password once and stores it in <name>-master-password", async () => {
+    const { kube, secrets, applied } = fakeKube();
+    const first = await ensurePassword(kube, sqlInstance());
+    assert.deepEqual(applied, ["orders-master-password"]);
+    assert.equal(secrets.get("team-a/orders-master-password")?.data.password, first.password);
+    assert.equal(first.version, "100");
+    const second = await ensurePassword(kube, sqlInstance());
+    assert.equal(second.password, first.password, "regenerated although the Secret exists");
+    assert.equal(applied.length, 1);
+  });
+
+  it("reads the user's Secret and key without writing anything", async () => {
+    const { kube, applied } = fakeKube({
+      "team-a/db-pw": { resourceVersion: "5", data: { pw: "s3cret-value" } },
+    });
+    const got = await ensurePassword(
+      kube,
+      sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "pw" } }),
+    );
+    assert.deepEqual(got, { password: "s3cret-value", version: "5" });
+    assert.equal(applied.length, 0);
+  });
+
+  const failures: { name: string; secrets: Record<string, SecretData>; mention: string }[] = [
+    { name: "a missing user Secret", secrets: {}, mention: "team-a/db-pw not found" },
+    {
+      name: "a user Secret without the key",
+      secrets: { "team-a/db-pw": { resourceVersion: "1", data: { other: "v4lue" } } },
+      mention: 'no key "password"',
+    },
+  ];
+  for (const f of failures) {
+    it(`fails with a clear, value-free message for ${f.name}`, async () => {
+      const { kube } = fakeKube(f.secrets);
+      await assert.rejects(
+        ensurePassword(kube, sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "password" } })),
+        (err: unknown) => {
+          assert.ok(err instanceof PasswordSecretError);
+          assert.ok(err.message.includes(f.mention), err.message);
+          assert.ok(!err.message.includes("v4lue"));
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe("checkRotation", () => {
+  const gen = passwordSource(sqlInstance());
+  const user = passwordSource(sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "password" } }));
+  const state = (source = gen, version?: string, password?: string): PasswordState => {
+    const s: PasswordState = { source };
+    if (version !== undefined) s.version = version;
+    if (password !== undefined) s.password = password;
+    return s;
+  };
+  const cases: {
+    name: string;
+    state: PasswordState;
+    previous?: string;
+    rotate: boolean;
+    reported?: string;
+  }[] = [
+    {
+      name: "the first observation takes the current version as applied",
+      state: state(gen, "3", "p"),
+      rotate: false,
+      reported: "3",
+    },
+    {
+      name: "an unchanged version needs nothing",
+      state: state(gen, "3", "p"),
+      previous: "3",
+      rotate: false,
+      reported: "3",
+    },
+    {
+      name: "a new version rotates, and the reported version waits for the update",
+      state: state(user, "4", "p"),
+      previous: "3",
+      rotate: true,
+      reported: "3",
+    },
+    {
+      name: "a new version without a password value does not rotate",
+      state: state(user, "4"),
+      previous: "3",
+      rotate: false,
+      reported: "3",
+    },
+    {
+      name: "a vanished generated Secret is recreated through a rotation",
+      state: state(gen),
+      previous: "3",
+      rotate: true,
+      reported: "3",
+    },
+    {
+      name: "a vanished user Secret does not rotate",
+      state: state(user),
+      previous: "3",
+      rotate: false,
+      reported: "3",
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = checkRotation(c.state, c.previous);
+      assert.equal(r.needsRotation, c.rotate);
+      assert.equal(r.reportedVersion, c.reported);
+    });
+  }
+});

@@ -1,0 +1,56 @@
+// Shared AWS plumbing for every AWS provider (rds, elbv2, ...). Small and
+// stable on purpose; providers import only from this file.
+//
+// - resolveAwsConnection(mr, ctx) → AwsConnection {region, endpoint?,
+//   credentials?, account, key, budget?}: reads the ProviderConfig named by
+//   spec.providerConfigRef and its credentials Secret. Throws TerminalError
+//   ProviderConfigNotFound | ProviderConfigInvalid | CredentialsSecretNotFound
+//   | CredentialsSecretInvalid. awsConnectionKey(mr, ctx) gives conn.key alone
+//   (use it for Provider.connectionKey).
+// - sharedClient(conn, "rds", (cfg) => new RDSClient(cfg)): one SDK client per
+//   conn.key and service, standard retry mode with SDK_MAX_ATTEMPTS attempts,
+//   and a middleware that awaits ctx.budget.take({account, region, service,
+//   operation}) before every HTTP attempt. Never destroy it per resource.
+// - classifyAwsError(err, terminalCodes): returns the error to throw, a
+//   TerminalError (code = AWS code) for terminal codes and credential
+//   failures (AuthErrorCodes), else err unchanged (transient).
+//   awsErrorCode / isAwsError read the AWS code. SetpointCodes names our own.
+// - Tags: ownerTags(mr), desiredTags(mr, userTags), ownershipFromTags,
+//   tagListToMap / tagMapToList, diffTags(desired, observed, {authoritative})
+//   → {set, remove} ("aws:" keys ignored, setpoint's own never removed),
+//   tagChangesToDrift → FieldDiff[] with paths forProvider.tags["key"].
+export {
+  type AwsClientConfig,
+  destroySharedClients,
+  SDK_MAX_ATTEMPTS,
+  type SdkClient,
+  sharedClient,
+  sharedClientCount,
+} from "./clients.ts";
+export {
+  type AwsConnection,
+  awsConnectionKey,
+  ENVIRONMENT_ACCOUNT,
+  resolveAwsConnection,
+  type StaticCredentials,
+} from "./connection.ts";
+export {
+  AuthErrorCodes,
+  awsErrorCode,
+  classifyAwsError,
+  isAwsError,
+  SetpointCodes,
+  ThrottlingErrorCodes,
+} from "./errors.ts";
+export {
+  AWS_RESERVED_PREFIX,
+  desiredTags,
+  diffTags,
+  hasTagChanges,
+  ownershipFromTags,
+  ownerTags,
+  type TagChanges,
+  tagChangesToDrift,
+  tagListToMap,
+  tagMapToList,
+} from "./tags.ts";
