@@ -1,0 +1,161 @@
+// Owned Secrets, shared by the connection-secret writer and KubeAccess.applySecret. A Secret setpoint
+// writes for a managed resource carries a controller ownerReference to it, so Kubernetes' garbage
+// collector deletes it with the resource and nobody has to remember to. The write is create-or-replace
+// guarded by resourceVersion, and it refuses to take over a Secret that another object controls: a
+// user who points writeConnectionSecretToRef at someone else's Secret gets an error, not a silently
+// overwritten Secret. Values are never put into error messages.
+import { createHash } from "node:crypto";
+import type { CoreV1Api, V1OwnerReference, V1Secret } from "@kubernetes/client-node";
+import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import { callOptions } from "./client.ts";
+import { httpStatus, isNotFound, wrapApiError } from "./errors.ts";
+
+/** The ownerReference that ties a Secret's lifetime to its managed resource. */
+export function ownerReferenceTo(owner: Managed): V1OwnerReference {
+  if (!owner.metadata.uid)
+    throw new Error(`${owner.kind} ${owner.metadata.name} has no uid; it must be read from the API first`);
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+export function encodeData(data: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, "utf8").toString("base64");
+  return out;
+}
+
+export function decodeData(data: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+  return out;
+}
+
+/** A digest of a Secret's name, type and data; order-independent. Only digests are kept in memory, never values. */
+export function dataHash(name: string, type: string, data: Record<string, string>): string {
+  const h = createHash("sha256");
+  h.update(`${name}\0${type}\0`);
+  for (const k of Object.keys(data).sort()) h.update(`${k}\0${data[k]}\0`);
+  return h.digest("hex");
+}
+
+/** True when the live Secret already holds exactly this data and type and is controlled by `owner`. */
+export function secretMatches(
+  live: V1Secret,
+  owner: Managed,
+  type: string,
+  data: Record<string, string>,
+): boolean {
+  if ((live.type ?? "Opaque") !== type) return false;
+  if (!controlledBy(live, owner.metadata.uid)) return false;
+  const current = decodeData(live.data);
+  const keys = Object.keys(data);
+  if (Object.keys(current).length !== keys.length) return false;
+  return keys.every((k) => current[k] === data[k]);
+}
+
+function controllerOf(secret: V1Secret): V1OwnerReference | undefined {
+  return secret.metadata?.ownerReferences?.find((r) => r.controller === true);
+}
+
+function controlledBy(secret: V1Secret, uid: string | undefined): boolean {
+  return uid !== undefined && controllerOf(secret)?.uid === uid;
+}
+
+export class SecretOwnedByOtherError extends Error {
+  override readonly name = "SecretOwnedByOtherError";
+}
+
+/** Reads a Secret; undefined when absent. */
+export async function readSecret(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  timeoutMs?: number,
+): Promise<V1Secret | undefined> {
+  try {
+    return await core.readNamespacedSecret({ namespace, name }, callOptions({ timeoutMs }));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw wrapApiError(err, `reading Secret ${namespace}/${name}`);
+  }
+}
+
+/**
+ * Creates the Secret, or replaces its data when it exists and is ours (or has no controller, which
+ * adopts a Secret left behind by a deleted owner of the same name). Returns whether anything was written.
+ */
+export async function upsertOwnedSecret(
+  core: CoreV1Api,
+  owner: Managed,
+  name: string,
+  type: string,
+  data: Record<string, string>,
+  opts: { live?: V1Secret | null; timeoutMs?: number } = {},
+): Promise<boolean> {
+  const namespace = owner.metadata.namespace ?? "";
+  const ownerRef = ownerReferenceTo(owner);
+  // Two rounds: a concurrent writer (a second replica finishing its last reconcile) can win the first.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const live =
+      attempt === 0 && opts.live !== undefined
+        ? (opts.live ?? undefined)
+        : await readSecret(core, namespace, name, opts.timeoutMs);
+    try {
+      if (live === undefined) {
+        await core.createNamespacedSecret(
+          {
+            namespace,
+            body: {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name, namespace, ownerReferences: [ownerRef] },
+              type,
+              data: encodeData(data),
+            },
+          },
+          callOptions({ timeoutMs: opts.timeoutMs }),
+        );
+        return true;
+      }
+      const controller = controllerOf(live);
+      if (controller && controller.uid !== ownerRef.uid) {
+        throw new SecretOwnedByOtherError(
+          `Secret ${namespace}/${name} is controlled by ${controller.kind} ${controller.name}, not by ${owner.kind} ${owner.metadata.name}`,
+        );
+      }
+      if (secretMatches(live, owner, type, data)) return false;
+      if ((live.type ?? "Opaque") !== type) {
+        // type is immutable: the Secret must be re-created under the new type.
+        throw new SecretOwnedByOtherError(
+          `Secret ${namespace}/${name} has type ${live.type ?? "Opaque"}, expected ${type}; delete it to let setpoint recreate it`,
+        );
+      }
+      const others = (live.metadata?.ownerReferences ?? []).filter((r) => r.uid !== ownerRef.uid);
+      await core.replaceNamespacedSecret(
+        {
+          namespace,
+          name,
+          body: {
+            ...live,
+            metadata: { ...live.metadata, name, namespace, ownerReferences: [...others, ownerRef] },
+            data: encodeData(data),
+            type,
+          },
+        },
+        callOptions({ timeoutMs: opts.timeoutMs }),
+      );
+      return true;
+    } catch (err) {
+      // 409: someone created it (AlreadyExists) or changed it (Conflict) since we read; read again.
+      if (httpStatus(err) !== 409 || attempt === 2)
+        throw wrapApiError(err, `writing Secret ${namespace}/${name}`);
+    }
+  }
+  return false;
+}
