@@ -1,0 +1,42 @@
+// The LoadBalancer provider: one ELBv2 load balancer with its target groups
+// and listeners as one managed resource.
+//
+// - loadBalancerProvider: Provider (kind LoadBalancer) with deriveExternalName,
+//   connectionKey (account/region/endpoint, shared with other AWS kinds) and
+//   connect → LoadBalancerClient over the shared ELBv2 SDK client.
+// - LoadBalancerClient: observe / observeMany (batched) / create / update /
+//   delete; takes any Elbv2Api, so tests can pass a fake.
+// - Pure pieces: names.ts (derived names), mapping.ts (SDK shapes ↔ spec,
+//   drift, update plan), errors.ts (terminal codes).
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  LOAD_BALANCER_KIND,
+  type LoadBalancerAtProvider,
+  type LoadBalancerForProvider,
+} from "../../../apis/aws/v1alpha1/loadbalancer.ts";
+import type { Provider } from "../../../controller/provider.ts";
+import { awsConnectionKey, resolveAwsConnection, sharedClient } from "../shared/index.ts";
+import { sdkElbv2Api } from "./api.ts";
+import { LoadBalancerClient } from "./client.ts";
+import { deriveLoadBalancerName } from "./names.ts";
+
+export { type Elbv2Api, sdkElbv2Api } from "./api.ts";
+export { ELBV2_BATCH_SIZE } from "./batch.ts";
+export { externalNameOf, LoadBalancerClient, type LoadBalancerManaged } from "./client.ts";
+export { ELBV2_TERMINAL_CODES } from "./errors.ts";
+export { Elbv2Codes } from "./mapping.ts";
+export { deriveLoadBalancerName, targetGroupAwsName } from "./names.ts";
+
+/** The budget's service name for ELBv2 calls. */
+export const ELBV2_SERVICE = "elbv2";
+
+export const loadBalancerProvider: Provider<LoadBalancerForProvider, LoadBalancerAtProvider> = {
+  kind: LOAD_BALANCER_KIND,
+  deriveExternalName: deriveLoadBalancerName,
+  connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
+  async connect(mr, ctx) {
+    const conn = await resolveAwsConnection(mr, ctx);
+    const sdk = sharedClient(conn, ELBV2_SERVICE, (config) => new ElasticLoadBalancingV2Client(config));
+    return new LoadBalancerClient(sdkElbv2Api(sdk));
+  },
+};
