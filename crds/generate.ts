@@ -8,7 +8,7 @@ import { GROUP, type KindDefinition, VERSION } from "../apis/aws/v1alpha1/common
 type JsonSchema = Record<string, unknown>;
 
 /** zod emits these for JSON Schema; a Kubernetes structural schema rejects or does not need them. */
-const DROPPED_KEYS = new Set(["$schema", "id", "$id", "additionalProperties:false"]);
+const DROPPED_KEYS = new Set(["$schema", "id", "$id"]);
 /** zod bounds z.number().int() by the safe-integer range; int64 needs no such noise. */
 const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
 
@@ -25,6 +25,13 @@ export function toStructural(node: unknown): unknown {
       throw new Error(
         `schema uses ${key}, which a structural CRD schema cannot express; use enums and CEL rules`,
       );
+    }
+    if (key === "properties") {
+      // Property names are data, not keywords: "id" is a fine field name.
+      out[key] = Object.fromEntries(
+        Object.entries(value as JsonSchema).map(([name, schema]) => [name, toStructural(schema)]),
+      );
+      continue;
     }
     // Examples and enum lists are data, not schemas: keep them as they are.
     out[key] =
