@@ -1,0 +1,72 @@
+// End-to-end support for the AWS kinds: installs setpoint's CRDs and a
+// ProviderConfig that points at the test emulator, and starts the real
+// engine with the real providers.
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
+import { ALL_KINDS } from "../../apis/aws/v1alpha1/index.ts";
+import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
+import type { Manager, ManagerOptions } from "../../controller/manager.ts";
+import { EMULATOR_CREDENTIALS } from "../../localstack/seed.ts";
+import { awsManagedKinds } from "../../providers/index.ts";
+import { installKinds, startEngine } from "./engine.ts";
+import { awsEndpoint, awsRegion, testKubeConfig } from "./env.ts";
+
+export const CREDENTIALS_NAMESPACE = "kube-system";
+
+/**
+ * Installs the CRDs and a ProviderConfig named `name` (default "default")
+ * for the emulator, with credentials from a Secret. Idempotent.
+ */
+export async function installAwsProviderConfig(name = "default"): Promise<void> {
+  const kc = testKubeConfig();
+  await installKinds(kc, ALL_KINDS);
+  const core = kc.makeApiClient(CoreV1Api);
+  const secretName = `${name}-aws-credentials`;
+  const secret = {
+    metadata: { name: secretName, namespace: CREDENTIALS_NAMESPACE },
+    stringData: {
+      aws_access_key_id: EMULATOR_CREDENTIALS.accessKeyId,
+      aws_secret_access_key: EMULATOR_CREDENTIALS.secretAccessKey,
+    },
+  };
+  await core
+    .createNamespacedSecret({ namespace: CREDENTIALS_NAMESPACE, body: secret })
+    .catch(async (err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+      await core.replaceNamespacedSecret({ name: secretName, namespace: CREDENTIALS_NAMESPACE, body: secret });
+    });
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const body = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: "ProviderConfig",
+    metadata: { name },
+    spec: {
+      region: awsRegion(),
+      endpoint: awsEndpoint(),
+      credentials: { source: "Secret", secretRef: { namespace: CREDENTIALS_NAMESPACE, name: secretName } },
+    },
+  };
+  await api
+    .createClusterCustomObject({ group: GROUP, version: VERSION, plural: PROVIDER_CONFIG_PLURAL, body })
+    .catch(async (err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+      const current = (await api.getClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PROVIDER_CONFIG_PLURAL,
+        name,
+      })) as { metadata: { resourceVersion: string } };
+      await api.replaceClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PROVIDER_CONFIG_PLURAL,
+        name,
+        body: { ...body, metadata: { name, resourceVersion: current.metadata.resourceVersion } },
+      });
+    });
+}
+
+/** The real engine with the real AWS providers, scoped to one namespace, with fast polls. */
+export async function startAwsEngine(namespace: string, overrides: Partial<ManagerOptions> = {}): Promise<Manager> {
+  return startEngine(awsManagedKinds(), { namespace, ...overrides });
+}
