@@ -1,6 +1,6 @@
 // The `setpoint` command. Every flag of `run` also reads an environment
 // variable, so a Deployment can configure it either way.
-import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { GROUP, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
 import { ALL_KINDS } from "../apis/aws/v1alpha1/index.ts";
@@ -12,6 +12,7 @@ import { writeCrds } from "../crds/write.ts";
 import { awsManagedKinds } from "../providers/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
+import { loadKubeConfig } from "./kubeconfig.ts";
 
 const MIN_NODE_MAJOR = 22;
 
@@ -23,13 +24,6 @@ function checkNode(): void {
     );
     process.exit(1);
   }
-}
-
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 function durationOption(flag: string, description: string, env: string, fallback: string): Option {

@@ -1,0 +1,311 @@
+// `setpoint demo`: the README's first command. It starts a real
+// kube-apiserver and the moto AWS emulator on loopback, installs the CRDs,
+// runs the controller on the examples, changes and deletes the cloud
+// resources behind its back, and shows setpoint correct and report it.
+import { fileURLToPath } from "node:url";
+import {
+  DeleteListenerCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyLoadBalancerAttributesCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import { GROUP, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { Manager } from "../controller/manager.ts";
+import { createLogger } from "../controller/ops/logger.ts";
+import { type Environment, startEnvironment } from "../controlplane/env.ts";
+import { EMULATOR_CREDENTIALS, SEED_REGION } from "../localstack/seed.ts";
+import { awsManagedKinds } from "../providers/index.ts";
+import { applyObjects, readManifests } from "./apply.ts";
+import { renderDriftTable, toDriftRow } from "./drift-table.ts";
+import { installCrds } from "./install-crds.ts";
+import { loadKubeConfig } from "./kubeconfig.ts";
+
+const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
+const NAMESPACE = "demo";
+const DB = "orders-db";
+const LB = "web";
+
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const say = (s = "") => process.stdout.write(`${s}\n`);
+const step = (n: number, of: number, s: string) => say(`\n${bold(`[${n}/${of}] ${s}`)}`);
+
+class DemoObjects {
+  readonly #api: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+  constructor(kc: KubeConfig) {
+    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async get(plural: string, name: string): Promise<Managed | undefined> {
+    try {
+      return (await this.#api.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NAMESPACE,
+        plural,
+        name,
+      })) as Managed;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async list(plural: string): Promise<Managed[]> {
+    const list = (await this.#api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural,
+    })) as {
+      items: Managed[];
+    };
+    return list.items;
+  }
+
+  async delete(plural: string, name: string): Promise<void> {
+    await this.#api
+      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural, name })
+      .catch(() => {});
+  }
+
+  async events(name: string): Promise<string[]> {
+    const list = await this.#core.listNamespacedEvent({
+      namespace: NAMESPACE,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
+    return list.items
+      .sort((a, b) => String(a.lastTimestamp ?? "").localeCompare(String(b.lastTimestamp ?? "")))
+      .map((e) => `${(e.type ?? "").padEnd(7)} ${(e.reason ?? "").padEnd(26)} ${e.message ?? ""}`);
+  }
+
+  async secretKeys(name: string): Promise<string[]> {
+    const s = await this.#core.readNamespacedSecret({ name, namespace: NAMESPACE }).catch(() => undefined);
+    return Object.keys(s?.data ?? {}).sort();
+  }
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const cond = (mr: Managed | undefined, type: string) => mr?.status?.conditions?.find((c) => c.type === type);
+
+/** Waits for a drift to be detected and corrected, printing what the status said on the way. */
+async function watchCorrection(
+  objects: DemoObjects,
+  plural: string,
+  name: string,
+  counter: "corrections" | "recreations",
+) {
+  const before = (await objects.get(plural, name))?.status?.drift?.[counter] ?? 0;
+  let shownDrift = false;
+  const mr = await until(
+    `${name} to be corrected`,
+    async () => {
+      const m = await objects.get(plural, name);
+      const drifted = cond(m, "Drifted");
+      if (!shownDrift && drifted?.status === "True") {
+        shownDrift = true;
+        say(`    status: Drifted=True (${drifted.reason})`);
+        for (const f of m?.status?.drift?.fields ?? [])
+          say(`      ${f.path}: desired ${f.desired}, observed ${f.observed}`);
+      }
+      return m;
+    },
+    (m) => (m?.status?.drift?.[counter] ?? 0) > before && cond(m, "Ready")?.status === "True",
+  );
+  const last = mr?.status?.drift?.history?.[0];
+  say(
+    `    status: Drifted=${cond(mr, "Drifted")?.status}, ${counter}=${mr?.status?.drift?.[counter]}, last: ${last?.action} ${last?.fields.join(", ")}`,
+  );
+}
+
+function printTable(rows: Managed[]) {
+  for (const line of renderDriftTable(rows.map(toDriftRow)).trimEnd().split("\n")) say(`    ${line}`);
+}
+
+export async function runDemo(opts: { keep?: boolean }): Promise<void> {
+  const started = Date.now();
+  const STEPS = 7;
+  say(bold("setpoint demo: a real kube-apiserver, the moto AWS emulator, and drift being corrected"));
+  step(
+    1,
+    STEPS,
+    "Preparing kube-apiserver, etcd and moto (the first run builds them; later runs reuse the cache)",
+  );
+  const env: Environment = await startEnvironment((line) => say(`    ${line}`));
+  let manager: Manager | undefined;
+  const cleanup = async () => {
+    await manager?.stop();
+    await env.stop();
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  try {
+    step(2, STEPS, `Local control plane at ${env.kube.server}, AWS emulator at ${env.moto.endpoint}`);
+    say(`    KUBECONFIG=${env.kube.kubeconfigPath}`);
+    const kc = loadKubeConfig(env.kube.kubeconfigPath);
+
+    step(3, STEPS, "Installing the CRDs and a ProviderConfig for the emulator");
+    for (const name of await installCrds(kc)) say(`    crd/${name}`);
+    const providerConfig = (await readManifests(`${EXAMPLES}providerconfig.yaml`)).map((o) =>
+      o.kind === "ProviderConfig" ? withEndpoint(o, env.moto.endpoint) : o,
+    );
+    await applyObjects(kc, providerConfig);
+    say(`    providerconfig/default → ${env.moto.endpoint} (examples/providerconfig.yaml)`);
+
+    step(4, STEPS, "Starting the controller (steady poll 5s for the demo; the default is 60s)");
+    manager = new Manager({
+      kubeConfig: kc,
+      kinds: awsManagedKinds(),
+      log: createLogger({ level: process.env.SETPOINT_LOG_LEVEL ?? "error" }),
+      poll: { steadyMs: 5000, convergingMs: 1000, minMs: 500 },
+      terminalRetryMs: 10_000,
+      metricsAddress: "127.0.0.1:0",
+    });
+    await manager.start();
+    say(`    leading; metrics at http://${manager.address}/metrics`);
+
+    step(5, STEPS, "Applying examples/sqlinstance.yaml and examples/loadbalancer.yaml");
+    const objects = new DemoObjects(kc);
+    for (const file of ["sqlinstance.yaml", "loadbalancer.yaml"])
+      await applyObjects(kc, await readManifests(`${EXAMPLES}${file}`));
+    await until(
+      "both resources to be Ready",
+      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      (list) =>
+        list.every((m) => cond(m, "Ready")?.status === "True" && cond(m, "Synced")?.status === "True"),
+    );
+    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    const db = await objects.get("sqlinstances", DB);
+    const lb = await objects.get("loadbalancers", LB);
+    const dbId = db?.metadata.annotations?.["setpoint.dev/external-name"] ?? "";
+    say(
+      `    RDS instance ${dbId} at ${JSON.stringify((db?.status?.atProvider as { endpoint?: unknown })?.endpoint)}`,
+    );
+    say(`    load balancer ${(lb?.status?.atProvider as { dnsName?: string })?.dnsName}`);
+    say(
+      `    connection secret ${DB}-connection keys: ${(await objects.secretKeys(`${DB}-connection`)).join(", ")}`,
+    );
+
+    step(6, STEPS, "Changing the cloud behind setpoint's back");
+    const aws = {
+      region: SEED_REGION,
+      endpoint: env.moto.endpoint,
+      credentials: { ...EMULATOR_CREDENTIALS },
+    };
+    const rds = new RDSClient(aws);
+    const elb = new ElasticLoadBalancingV2Client(aws);
+
+    say("  - RDS: allocatedStorage 20 → 30 (ModifyDBInstance, as someone in the console would)");
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: dbId,
+        AllocatedStorage: 30,
+        ApplyImmediately: true,
+      }),
+    );
+    await watchCorrection(objects, "sqlinstances", DB, "corrections");
+    const storage = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbId })))
+      .DBInstances?.[0]?.AllocatedStorage;
+    say(`    cloud: AllocatedStorage=${storage}`);
+
+    say("  - RDS: the instance is deleted (DeleteDBInstance)");
+    await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: dbId, SkipFinalSnapshot: true }));
+    await watchCorrection(objects, "sqlinstances", DB, "recreations");
+
+    const lbArn = (lb?.status?.atProvider as { arn?: string })?.arn ?? "";
+    say("  - LoadBalancer: idle_timeout.timeout_seconds 60 → 300 (ModifyLoadBalancerAttributes)");
+    await elb.send(
+      new ModifyLoadBalancerAttributesCommand({
+        LoadBalancerArn: lbArn,
+        Attributes: [{ Key: "idle_timeout.timeout_seconds", Value: "300" }],
+      }),
+    );
+    await watchCorrection(objects, "loadbalancers", LB, "corrections");
+
+    const listenerArn = (
+      lb?.status?.atProvider as { listeners?: { port: number; arn: string }[] }
+    )?.listeners?.find((l) => l.port === 80)?.arn;
+    say("  - LoadBalancer: the port 80 listener is deleted (DeleteListener)");
+    if (listenerArn) await elb.send(new DeleteListenerCommand({ ListenerArn: listenerArn }));
+    await watchCorrection(objects, "loadbalancers", LB, "corrections");
+
+    step(7, STEPS, "The drift report");
+    say("  $ setpoint drift -n demo");
+    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    say(`\n  $ kubectl get sqlinstance ${DB} -n demo -o jsonpath='{.status.drift}'`);
+    const drift = (await objects.get("sqlinstances", DB))?.status?.drift;
+    for (const line of stringify(drift).trimEnd().split("\n")) say(`    ${line}`);
+    say(`\n  $ kubectl get loadbalancer ${LB} -n demo -o jsonpath='{.status.drift.history}'`);
+    const lbHistory = (await objects.get("loadbalancers", LB))?.status?.drift?.history;
+    for (const line of stringify(lbHistory).trimEnd().split("\n")) say(`    ${line}`);
+    say(`\n  $ kubectl get events -n demo --field-selector involvedObject.name=${DB}`);
+    for (const line of await objects.events(DB)) say(`    ${line}`);
+    say(
+      `\n  corrections: ${await manager.metrics.total("setpoint_drift_corrected_total")}, recreations: ${await manager.metrics.total("setpoint_external_resources_recreated_total")} (from /metrics)`,
+    );
+
+    if (opts.keep) {
+      say(
+        `\nThe environment keeps running. export KUBECONFIG=${env.kube.kubeconfigPath}; AWS endpoint ${env.moto.endpoint}. Ctrl-C stops it.`,
+      );
+      await new Promise(() => {});
+    }
+    say(
+      `\n${bold("Cleaning up")}: deleting the custom resources; setpoint deletes the cloud resources first`,
+    );
+    await objects.delete("sqlinstances", DB);
+    await objects.delete("loadbalancers", LB);
+    await until(
+      "the custom resources to be gone",
+      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      (list) => list.every((m) => m === undefined),
+    );
+    const left = (await rds.send(new DescribeDBInstancesCommand({}))).DBInstances?.length ?? 0;
+    say(`    RDS instances left in the emulator: ${left}`);
+    say(
+      `\n${bold(`Demo finished in ${Math.round((Date.now() - started) / 1000)}s.`)} Next: \`npm test\` runs every test.`,
+    );
+  } finally {
+    await cleanup();
+  }
+}
+
+function withEndpoint(obj: KubernetesObject, endpoint: string): KubernetesObject {
+  const pc = obj as KubernetesObject & { spec: Record<string, unknown> };
+  return { ...pc, spec: { ...pc.spec, endpoint } } as KubernetesObject;
+}
+
+/** `setpoint env`: the local control plane and emulator, for trying things by hand. */
+export async function runEnv(): Promise<void> {
+  const env = await startEnvironment((line) => say(`    ${line}`));
+  const kc = loadKubeConfig(env.kube.kubeconfigPath);
+  await installCrds(kc);
+  say(`export KUBECONFIG=${env.kube.kubeconfigPath}`);
+  say(`AWS endpoint (ProviderConfig spec.endpoint): ${env.moto.endpoint}`);
+  say("CRDs installed. Run `npm run setpoint -- run` in another shell. Ctrl-C stops everything.");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await env.stop();
+}
