@@ -117,6 +117,8 @@ async function watchCorrection(
   counter: "corrections" | "recreations",
 ) {
   const before = (await objects.get(plural, name))?.status?.drift?.[counter] ?? 0;
+  const eventsBefore = new Set(await objects.events(name));
+  const t0 = Date.now();
   let shownDrift = false;
   const mr = await until(
     `${name} to be corrected`,
@@ -133,9 +135,11 @@ async function watchCorrection(
     },
     (m) => (m?.status?.drift?.[counter] ?? 0) > before && cond(m, "Ready")?.status === "True",
   );
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  for (const line of await objects.events(name)) if (!eventsBefore.has(line)) say(`    event: ${line}`);
   const last = mr?.status?.drift?.history?.[0];
   say(
-    `    status: Drifted=${cond(mr, "Drifted")?.status}, ${counter}=${mr?.status?.drift?.[counter]}, last: ${last?.action} ${last?.fields.join(", ")}`,
+    `    status: Drifted=${cond(mr, "Drifted")?.status}, ${counter}=${mr?.status?.drift?.[counter]}, last: ${last?.action} ${last?.fields.join(", ")} (${seconds}s after the change)`,
   );
 }
 
