@@ -3,8 +3,14 @@
 // test/e2e/engine.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../../apis/aws/v1alpha1/common.ts";
-import { MemoryProvider, type WidgetSpec, WidgetKind } from "../../test/support/memory-provider.ts";
+import {
+  Annotations,
+  FINALIZER,
+  type Managed,
+  type ManagedStatus,
+  Tags,
+} from "../../apis/aws/v1alpha1/common.ts";
+import { MemoryProvider, WidgetKind, type WidgetSpec } from "../../test/support/memory-provider.ts";
 import { TerminalError } from "../provider.ts";
 import { getCondition } from "./conditions.ts";
 import { EventReason, ManagedReconciler, type ReconcileOutcome } from "./managed.ts";
@@ -16,7 +22,10 @@ class InMemoryStore implements ManagedStore {
   async get() {
     return this.current;
   }
-  async patchMetadata(mr: Managed, patch: { annotations?: Record<string, string | null>; finalizers?: string[] }) {
+  async patchMetadata(
+    mr: Managed,
+    patch: { annotations?: Record<string, string | null>; finalizers?: string[] },
+  ) {
     const annotations = { ...mr.metadata.annotations };
     for (const [k, v] of Object.entries(patch.annotations ?? {})) {
       if (v === null) delete annotations[k];
@@ -268,7 +277,6 @@ describe("managed reconciler", () => {
     assert.equal(adopted.condition("Synced")?.status, "True");
   });
 
-
   for (const [name, err, outcome, reason] of [
     ["a transient cloud error is retried with backoff", new Error("throttled"), "retry", "ReconcileError"],
     [
@@ -311,14 +319,18 @@ describe("managed reconciler", () => {
     const h = harness();
     await h.run(widget({ color: undefined }));
     await h.run();
-    assert.equal((h.store.current?.spec.forProvider as WidgetSpec).color, "grey");
+    assert.equal((h.store.current!.spec.forProvider as WidgetSpec).color, "grey");
     assert.equal(h.condition("Drifted")?.status, "False");
     assert.equal(h.store.current?.status?.observedGeneration, h.store.current?.metadata.generation);
   });
 
   for (const [name, spec, deleted] of [
     ["deletion with the default policy deletes the cloud resource", {}, true],
-    ["deletion with deletionPolicy Orphan keeps the cloud resource", { deletionPolicy: "Orphan" as const }, false],
+    [
+      "deletion with deletionPolicy Orphan keeps the cloud resource",
+      { deletionPolicy: "Orphan" as const },
+      false,
+    ],
     [
       "deletion under a never-delete policy keeps the cloud resource",
       { managementPolicies: ["Observe", "Create", "Update", "LateInitialize"] as const },
@@ -355,7 +367,9 @@ describe("managed reconciler", () => {
       ...client,
       observe: async (mr) => ({
         ...(await observe(mr)),
-        drift: [{ path: "forProvider.password", desired: "hunter2", observed: "old-secret", sensitive: true }],
+        drift: [
+          { path: "forProvider.password", desired: "hunter2", observed: "old-secret", sensitive: true },
+        ],
       }),
     });
     await h.run();
