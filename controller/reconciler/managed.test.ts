@@ -246,6 +246,20 @@ describe("managed reconciler", () => {
     assert.deepEqual(h.events.reasons(), [EventReason.ExternalResourceMissing]);
   });
 
+  it("a create whose response was lost is found by its derived name, not repeated", async () => {
+    const h = harness();
+    // The controller died after the cloud created the resource but before
+    // it recorded the create: the resource exists, tagged with our uid.
+    const mr = widget();
+    await h.run(mr);
+    const lost = structuredClone(h.store.current!);
+    delete lost.metadata.annotations?.[Annotations.externalCreateSucceeded];
+    await h.run(lost);
+    assert.equal(h.cloud.calls.create, 1);
+    assert.equal(h.cloud.items.size, 1);
+    assert.equal(h.condition("Synced")?.status, "True");
+  });
+
   it("a cloud resource tagged with another owner's uid is refused and left untouched", async () => {
     const h = harness();
     h.cloud.put("team-a-w1", {

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Managed } from "../apis/aws/v1alpha1/common.ts";
+import { dropManagedFields, needsReconcile } from "./manager.ts";
+
+const base: Managed = {
+  apiVersion: "v",
+  kind: "K",
+  metadata: {
+    name: "a",
+    namespace: "n",
+    generation: 1,
+    resourceVersion: "1",
+    annotations: { x: "1" },
+    finalizers: [],
+  },
+  spec: {
+    providerConfigRef: { name: "default" },
+    managementPolicies: ["*"],
+    deletionPolicy: "Delete",
+    forProvider: {},
+  },
+};
+
+const change = (meta: Partial<Managed["metadata"]>, status?: Managed["status"]): Managed => ({
+  ...base,
+  metadata: { ...base.metadata, resourceVersion: "2", ...meta },
+  ...(status ? { status } : {}),
+});
+
+describe("which watch events cause a reconcile", () => {
+  for (const [name, next, expected] of [
+    ["a spec change (new generation) does", change({ generation: 2 }), true],
+    ["a deletion request does", change({ deletionTimestamp: "2026-01-01T00:00:00Z" }), true],
+    [
+      "an annotation change (e.g. paused) does",
+      change({ annotations: { x: "1", "setpoint.dev/paused": "true" } }),
+      true,
+    ],
+    ["a finalizer change does", change({ finalizers: ["other"] }), true],
+    ["our own status write does not", change({}, { observedGeneration: 1 }), false],
+    ["a label change does not", change({ labels: { team: "a" } }), false],
+  ] as const) {
+    it(name, () => assert.equal(needsReconcile(base, next as Managed), expected));
+  }
+});
+
+describe("the watch cache", () => {
+  it("drops managedFields, which can outweigh the object itself", () => {
+    const obj = { metadata: { name: "a", managedFields: [{ manager: "kubectl" }] } };
+    assert.deepEqual(dropManagedFields(obj), { metadata: { name: "a" } });
+  });
+});
