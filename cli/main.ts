@@ -42,7 +42,8 @@ function intOption(flag: string, description: string, env: string, fallback: num
     .default(fallback)
     .argParser((v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number >= 1, got "${v}"`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`${flag.split(" ")[0]} must be a whole number >= 1, got "${v}"`);
       return n;
     });
 }
