@@ -80,7 +80,10 @@ export class Manager {
   readonly #clock: Clock;
   readonly #poll: PollDefaults;
   readonly #kinds = new Map<string, KindRuntime>();
-  readonly #prefetched = new Map<Key, { observation: Observation; at: number }>();
+  readonly #prefetched = new Map<
+    Key,
+    { observation: Observation; at: number; resourceVersion: string | undefined }
+  >();
   /** Objects we wrote, newer than the watch cache may be yet; keeps a worker from acting on a stale copy. */
   readonly #written = new Map<Key, Managed>();
   readonly #sweeper: PollSweeper;
@@ -212,8 +215,14 @@ export class Manager {
           await client.close?.();
         }
       },
-      deliver: (key, observation) => {
-        if (observation) this.#prefetched.set(key, { observation, at: this.#clock.now() });
+      deliver: (key, observation, observedFor) => {
+        if (observation) {
+          this.#prefetched.set(key, {
+            observation,
+            at: this.#clock.now(),
+            resourceVersion: observedFor?.metadata.resourceVersion,
+          });
+        }
         this.queue.add(key);
       },
       failed: (keys, error) => {
@@ -320,7 +329,7 @@ export class Manager {
       return;
     }
     const kind = rt.reg.def.kind;
-    const prefetched = this.#takePrefetched(key);
+    const prefetched = this.#takePrefetched(key, mr);
     const end = this.metrics.reconcileDuration.startTimer({ kind });
     const outcome = await rt.reconciler.reconcile(mr, prefetched);
     end();
@@ -359,11 +368,16 @@ export class Manager {
     }
   }
 
-  #takePrefetched(key: Key): Observation | undefined {
+  #takePrefetched(key: Key, mr: Managed): Observation | undefined {
     const entry = this.#prefetched.get(key);
     this.#prefetched.delete(key);
     // A batched observation older than this is not trusted over a fresh one.
     if (!entry || this.#clock.now() - entry.at > 10_000) return undefined;
+    // An observation compares the cloud with one version of the object. If the
+    // object changed since the sweeper took it (a spec edit, a status write),
+    // its drift is measured against a spec that is no longer wanted: a user's
+    // own change would be reported and "corrected" as drift. Observe afresh.
+    if (entry.resourceVersion !== mr.metadata.resourceVersion) return undefined;
     return entry.observation;
   }
 

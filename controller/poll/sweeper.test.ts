@@ -24,7 +24,9 @@ const inSync: Observation = {
   ready: { status: true, reason: "Available" },
 };
 
-function sweeper(opts: { batchSize?: number; maxPerTick?: number; fail?: boolean } = {}) {
+function sweeper(
+  opts: { batchSize?: number; maxPerTick?: number; fail?: boolean; lookupFails?: string } = {},
+) {
   const clock = new FakeClock(0);
   const batches: { group: string; names: string[] }[] = [];
   const delivered: { key: string; observed: boolean }[] = [];
@@ -36,6 +38,7 @@ function sweeper(opts: { batchSize?: number; maxPerTick?: number; fail?: boolean
     batchSize: opts.batchSize ?? 100,
     maxPerTick: opts.maxPerTick ?? 1000,
     lookup: async (key) => {
+      if (key === opts.lookupFails) throw new Error('ProviderConfig "nope" not found');
       const m = objects.get(key);
       return m ? { mr: m, group: m.metadata.namespace ?? "" } : undefined;
     },
@@ -112,6 +115,21 @@ describe("poll sweeper", () => {
     await t.s.sweep();
     assert.equal(t.batches.length, 0);
     assert.equal(t.delivered.length, 0);
+  });
+
+  it("a resource whose lookup fails is handed to the queue without an observation, not dropped", async () => {
+    const t = sweeper({ lookupFails: "broken" });
+    t.add("broken", mr("broken"), 0);
+    t.add("fine", mr("fine"), 0);
+    await t.s.sweep();
+    assert.deepEqual(t.batches, [{ group: "g1", names: ["fine"] }]);
+    assert.deepEqual(
+      t.delivered.sort((a, b) => a.key.localeCompare(b.key)),
+      [
+        { key: "broken", observed: false },
+        { key: "fine", observed: true },
+      ],
+    );
   });
 
   it("a cancelled resource is not observed", async () => {

@@ -26,8 +26,11 @@ export interface SweeperDeps {
   lookup(key: string): Promise<SweepTarget | undefined>;
   /** One batched observation, keyed by external name. */
   observeBatch(group: string, mrs: Managed[]): Promise<Map<string, Observation>>;
-  /** A due key with its fresh observation, or without one when the batch did not cover it. */
-  deliver(key: string, observation: Observation | undefined): void;
+  /**
+   * A due key with its fresh observation and the object it was computed for,
+   * or without one when the batch did not cover it or its lookup failed.
+   */
+  deliver(key: string, observation: Observation | undefined, observedFor?: Managed): void;
   /** A batch failed; the keys go back to the queue for a per-key retry with backoff. */
   failed(keys: string[], error: unknown): void;
   externalName(mr: Managed): string | undefined;
@@ -87,7 +90,16 @@ export class PollSweeper {
 
     const groups = new Map<string, { key: string; mr: Managed }[]>();
     for (const key of due) {
-      const target = await this.#d.lookup(key).catch(() => undefined);
+      let target: SweepTarget | undefined;
+      try {
+        target = await this.#d.lookup(key);
+      } catch {
+        // The key's connection could not be resolved (a missing Secret or
+        // ProviderConfig, an API server blip). A plain reconcile reports why
+        // and schedules the next try; dropping the key would end its polls.
+        this.#d.deliver(key, undefined);
+        continue;
+      }
       if (!target) continue;
       const list = groups.get(target.group) ?? [];
       list.push({ key, mr: target.mr });
@@ -116,7 +128,7 @@ export class PollSweeper {
     }
     for (const { key, mr } of batch) {
       const name = this.#d.externalName(mr);
-      this.#d.deliver(key, name === undefined ? undefined : results.get(name));
+      this.#d.deliver(key, name === undefined ? undefined : results.get(name), mr);
     }
   }
 }

@@ -131,6 +131,7 @@ describe("SqlInstance observe", () => {
       "version advanced before the update applied it",
     );
     assert.ok(!JSON.stringify(o.drift).includes("new-pw"));
+    assert.equal(o.connectionDetails, undefined, "the unapplied password is not published");
   });
 
   it("marks a modifying instance as in progress", async () => {
@@ -291,7 +292,22 @@ describe("SqlInstance update", () => {
       },
     ]);
     assert.deepEqual(res.atProvider, { masterPasswordSecretVersion: "2" });
-    assert.equal(res.connectionDetails?.password, "new-pw");
+    assert.deepEqual(res.connectionDetails, {
+      host: "team-a-orders.abc.us-east-1.rds.amazonaws.com",
+      port: "5432",
+      endpoint: "team-a-orders.abc.us-east-1.rds.amazonaws.com:5432",
+      username: "app",
+      password: "new-pw",
+    });
+  });
+
+  it("publishes no new password when RDS refuses the rotation", async () => {
+    const { client, failNext } = setup({ instances: [instance()], secrets: GEN_SECRET("short", "2") });
+    const mr = sqlInstance({}, { masterPasswordSecretVersion: "1" });
+    const o = await client.observe(mr);
+    failNext(awsError("InvalidParameterValue"));
+    await assert.rejects(client.update(mr, o), /InvalidParameterValue/);
+    assert.equal(o.connectionDetails, undefined);
   });
 });
 

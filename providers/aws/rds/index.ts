@@ -120,11 +120,15 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
       upToDate: drift.length === 0,
       drift,
       atProvider: toAtProvider(inst, rotation.reportedVersion),
-      connectionDetails: connectionDetails(inst, pw.password),
       ready,
       inProgress,
       ownership: ownershipFromTags(tagListToMap(inst.TagList)),
     };
+    // Until a rotation is applied the Secret holds a password the database
+    // does not accept yet (and may never: RDS can refuse it, or the policy may
+    // forbid updates). Publishing it would break every client that reads the
+    // connection secret; update() publishes it once ModifyDBInstance took it.
+    if (!rotation.needsRotation) obs.connectionDetails = connectionDetails(inst, pw.password);
     const li = lateInit(p, inst);
     if (Object.keys(li).length > 0) obs.lateInit = li;
     return obs;
@@ -165,7 +169,7 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
       newPassword = await ensurePassword(this.#kube, mr);
     }
     const input = modifyInput(id, p, observation.drift, newPassword?.password);
-    if (input) await this.#api.modify(input);
+    const modified = input ? await this.#api.modify(input) : undefined;
     const tags = tagChangesFromDrift(observation.drift);
     const arn = observation.atProvider?.arn;
     if (arn && hasTagChanges(tags)) {
@@ -175,7 +179,9 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
     if (newPassword) {
       if (newPassword.version !== undefined)
         result.atProvider = { masterPasswordSecretVersion: newPassword.version };
-      result.connectionDetails = { ...observation.connectionDetails, password: newPassword.password };
+      // The observation carried no connection details while the rotation was pending.
+      const inst = modified ?? (await this.#api.describe(id));
+      if (inst) result.connectionDetails = connectionDetails(inst, newPassword.password);
     }
     return result;
   }
