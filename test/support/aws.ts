@@ -33,7 +33,11 @@ export async function installAwsProviderConfig(name = "default"): Promise<void> 
     .createNamespacedSecret({ namespace: CREDENTIALS_NAMESPACE, body: secret })
     .catch(async (err: { code?: number }) => {
       if (err.code !== 409) throw err;
-      await core.replaceNamespacedSecret({ name: secretName, namespace: CREDENTIALS_NAMESPACE, body: secret });
+      await core.replaceNamespacedSecret({
+        name: secretName,
+        namespace: CREDENTIALS_NAMESPACE,
+        body: secret,
+      });
     });
   const api = kc.makeApiClient(CustomObjectsApi);
   const body = {
@@ -67,6 +71,9 @@ export async function installAwsProviderConfig(name = "default"): Promise<void> 
 }
 
 /** The real engine with the real AWS providers, scoped to one namespace, with fast polls. */
-export async function startAwsEngine(namespace: string, overrides: Partial<ManagerOptions> = {}): Promise<Manager> {
+export async function startAwsEngine(
+  namespace: string,
+  overrides: Partial<ManagerOptions> = {},
+): Promise<Manager> {
   return startEngine(awsManagedKinds(), { namespace, ...overrides });
 }
