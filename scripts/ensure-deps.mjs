@@ -41,7 +41,10 @@ function npm(args, why) {
 }
 
 if (!existsSync(nodeModules) || !existsSync(installedLock)) {
-  npm(existsSync(lock) ? ["ci"] : ["install"], "node_modules is missing");
+  // Not `npm ci`: the npm 11 here writes lock files without the other
+  // platforms' optional packages (biome's, esbuild's), and `npm ci` then
+  // refuses the lock as out of sync. `npm install` honours the same lock.
+  npm(["install"], "node_modules is missing");
 } else {
   const installedAt = mtime(installedLock);
   if (mtime(lock) > installedAt || mtime(manifest) > installedAt) {
