@@ -20,7 +20,14 @@ import {
   TerminalError,
   type UpdateResult,
 } from "../../../controller/provider.ts";
-import { classifyAwsError, desiredTags, ownerTags, SetpointCodes, tagListToMap } from "../shared/index.ts";
+import {
+  classifyAwsError,
+  desiredTags,
+  ownershipFromTags,
+  ownerTags,
+  SetpointCodes,
+  tagListToMap,
+} from "../shared/index.ts";
 import type { Elbv2Api } from "./api.ts";
 import { describeInBatches, ELBV2_BATCH_SIZE, mapLimit } from "./batch.ts";
 import {
@@ -163,10 +170,10 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
       for (const t of targets) {
         const g = gathered.get(t.name) ?? { targetGroups: [] };
         if (!g.observed) {
-          const leftovers = t.deleting
-            ? g.targetGroups.filter((tg) => isOwned(tg.tags, t.ctx.uid)).length
-            : 0;
-          out.set(t.name, missingObservation(leftovers));
+          const leftovers = t.deleting ? g.targetGroups.filter((tg) => isOwned(tg.tags, t.ctx.uid)) : [];
+          // The leftovers carry our uid: say so, or the engine would take them for someone else's.
+          const tags = leftovers[0]?.tags;
+          out.set(t.name, missingObservation(leftovers.length, tags ? ownershipFromTags(tags) : undefined));
           continue;
         }
         const obs = observationFrom(t.fp, g.observed, t.ctx);

@@ -784,20 +784,32 @@ export function observationFrom(
   return obs;
 }
 
-export function missingObservation(leftovers: number): Observation<LoadBalancerAtProvider> {
+/**
+ * The observation for a load balancer that does not exist. `leftovers` are
+ * target groups of ours still to delete while the resource is being deleted;
+ * `ownership` is read from their tags.
+ */
+export function missingObservation(
+  leftovers: number,
+  ownership?: Observation["ownership"],
+): Observation<LoadBalancerAtProvider> {
   if (leftovers > 0) {
     // The load balancer is gone but target groups it owned are not: report
-    // the resource as still there so the finalizer stays until they are deleted.
+    // the resource as still there so the finalizer stays until they are
+    // deleted. Not "Deleting": to the engine that means the cloud is already
+    // deleting it and delete() must not be called again, while here it is
+    // exactly the next delete() call that removes the target groups.
     return {
       exists: true,
       upToDate: true,
       drift: [],
       ready: {
         status: false,
-        reason: "Deleting",
+        reason: "Unavailable",
         message: `load balancer deleted; ${leftovers} target group(s) still to delete`,
       },
       inProgress: true,
+      ...(ownership ? { ownership } : {}),
     };
   }
   return {
