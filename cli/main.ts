@@ -10,6 +10,7 @@ import { parseDuration } from "../controller/poll/schedule.ts";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
 import { writeCrds } from "../crds/write.ts";
 import { awsManagedKinds } from "../providers/index.ts";
+import { parseCloudBudget } from "./cloud-budget-flag.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
@@ -62,6 +63,7 @@ export interface RunFlags {
   leaderElectionNamespace: string;
   installCrds: boolean;
   logLevel: string;
+  cloudBudget?: Record<string, { ratePerSecond: number; burst: number }>;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -131,6 +133,14 @@ export function addRunOptions(cmd: Command): Command {
         .default("default"),
     )
     .addOption(
+      new Option(
+        "--cloud-budget <list>",
+        "cloud calls per second and burst per service, e.g. rds=10/100,elbv2=8/20",
+      )
+        .env("SETPOINT_CLOUD_BUDGET")
+        .argParser(parseCloudBudget),
+    )
+    .addOption(
       new Option("--install-crds", "apply setpoint's CRDs at start")
         .env("SETPOINT_INSTALL_CRDS")
         .default(false),
@@ -155,6 +165,7 @@ export function managerOptionsFrom(flags: RunFlags) {
     terminalRetryMs: parseDuration(flags.terminalRetryInterval),
     metricsAddress: flags.metricsAddress,
     leaderElection: { enabled: flags.leaderElect, namespace: flags.leaderElectionNamespace },
+    ...(flags.cloudBudget ? { cloudBudget: flags.cloudBudget } : {}),
   };
 }
 

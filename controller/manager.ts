@@ -20,7 +20,7 @@ import { Metrics } from "./ops/metrics.ts";
 import { DEFAULT_POLL, type PollDefaults, pollDelay } from "./poll/schedule.ts";
 import { PollSweeper } from "./poll/sweeper.ts";
 import type { ConnectContext, Observation, Provider } from "./provider.ts";
-import { CloudBudget } from "./queue/cloud-budget.ts";
+import { CloudBudget, type CloudBudgetOptions } from "./queue/cloud-budget.ts";
 import { WorkQueue } from "./queue/workqueue.ts";
 import { errorMessage, ManagedReconciler } from "./reconciler/managed.ts";
 import type { ResourceRef } from "./reconciler/ports.ts";
@@ -54,6 +54,8 @@ export interface ManagerOptions {
     renewDeadlineMs?: number;
     retryPeriodMs?: number;
   };
+  /** Cloud-call budget per service (e.g. { rds: { ratePerSecond: 10, burst: 100 } }), over the defaults. */
+  cloudBudget?: CloudBudgetOptions["limits"];
   /** "host:port" for /metrics, /healthz and /readyz; no server when absent. */
   metricsAddress?: string;
   statusHeartbeatMs?: number;
@@ -131,6 +133,7 @@ export class Manager {
           },
         });
     const budget = new CloudBudget({
+      ...(options.cloudBudget ? { limits: options.cloudBudget } : {}),
       onCall: (key) => metrics.cloudCalls.inc({ service: key.service, operation: key.operation }),
     });
     this.#connectContext = {
