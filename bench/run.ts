@@ -1,0 +1,102 @@
+// `npm run bench -- <name> [options]`: runs one benchmark and prints its
+// figures (a table, then one BENCH_JSON line). Benchmarks are measurements,
+// not tests: they run on demand, never in CI, and have no pass/fail.
+import { parseArgs } from "node:util";
+import { parseDuration } from "../controller/poll/schedule.ts";
+import { runAwsBench } from "./aws.ts";
+import { runEngine } from "./engine.ts";
+
+const USAGE = `usage: npm run bench -- <engine|rds|elbv2> [options]
+
+common options
+  --sizes <n,n,...>            resource counts, one fresh environment each
+                               (engine 1000,5000,10000; rds 500,2000; elbv2 200,1000)
+  --poll-interval <d>          steady poll interval (engine 60s, rds/elbv2 20s)
+  --window <d>                 idle measuring window (default: one poll interval for engine,
+                               three for rds/elbv2)
+  --settle <d>                 wait after all Ready before the window (default: one poll interval)
+  --concurrency <n>            reconcile workers (engine 16, rds/elbv2 32)
+  --qps <n>                    max reconciles started per second (engine 50, rds/elbv2 200)
+  --converging-poll-interval <d>  poll interval while not Ready (default 10s)
+  --apply-concurrency <n>      creates in flight while applying (32)
+  --ready-timeout <d>          give up waiting for all Ready (default 40m)
+  --save <name>                also write the JSON to bench/results/<name>.json
+
+engine only
+  --patches <n>                spec changes while steady (200)
+  --patch-rate <n>             spec changes per second (20)
+`;
+
+function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sizes: { type: "string" },
+      "poll-interval": { type: "string" },
+      window: { type: "string" },
+      settle: { type: "string" },
+      concurrency: { type: "string" },
+      qps: { type: "string" },
+      "converging-poll-interval": { type: "string" },
+      "apply-concurrency": { type: "string" },
+      "ready-timeout": { type: "string" },
+      patches: { type: "string" },
+      "patch-rate": { type: "string" },
+      save: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const name = positionals[0];
+  if (values.help || !name) {
+    console.log(USAGE);
+    process.exit(name || values.help ? 0 : 2);
+  }
+  const int = (v: string | undefined, d: number) => (v === undefined ? d : Number.parseInt(v, 10));
+  const dur = (v: string | undefined, d: number) => (v === undefined ? d : parseDuration(v));
+  const sizes = (d: number[]) =>
+    values.sizes ? values.sizes.split(",").map((s) => Number.parseInt(s, 10)) : d;
+
+  if (name === "engine") {
+    const pollMs = dur(values["poll-interval"], 60_000);
+    return runEngine({
+      sizes: sizes([1000, 5000, 10000]),
+      pollMs,
+      convergingMs: dur(values["converging-poll-interval"], 10_000),
+      concurrency: int(values.concurrency, 16),
+      qps: int(values.qps, 50),
+      applyConcurrency: int(values["apply-concurrency"], 32),
+      patches: int(values.patches, 200),
+      patchRate: int(values["patch-rate"], 20),
+      settleMs: dur(values.settle, pollMs),
+      windowMs: dur(values.window, pollMs),
+      readyTimeoutMs: dur(values["ready-timeout"], 40 * 60_000),
+      save: values.save,
+    });
+  }
+  if (name === "rds" || name === "elbv2") {
+    const pollMs = dur(values["poll-interval"], 20_000);
+    return runAwsBench({
+      service: name,
+      sizes: sizes(name === "rds" ? [500, 2000] : [200, 1000]),
+      pollMs,
+      convergingMs: dur(values["converging-poll-interval"], 10_000),
+      concurrency: int(values.concurrency, 32),
+      qps: int(values.qps, 200),
+      applyConcurrency: int(values["apply-concurrency"], 32),
+      settleMs: dur(values.settle, pollMs),
+      windowMs: dur(values.window, 3 * pollMs),
+      readyTimeoutMs: dur(values["ready-timeout"], 40 * 60_000),
+      save: values.save,
+    });
+  }
+  console.error(`unknown benchmark "${name}"\n\n${USAGE}`);
+  process.exit(2);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
