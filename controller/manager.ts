@@ -13,6 +13,7 @@ import { KubeEventRecorder } from "./kube/events.ts";
 import { KubeAccessImpl } from "./kube/kube-access.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
 import { KubeManagedStore } from "./kube/managed-store.ts";
+import { withPooledConnections } from "./kube/pooled-connections.ts";
 import { Reflector } from "./kube/reflector.ts";
 import { type HealthServer, startHealthServer } from "./ops/health-server.ts";
 import type { Logger } from "./ops/logger.ts";
@@ -116,7 +117,7 @@ export class Manager {
         retried: () => metrics.retries.inc(),
       },
     });
-    const kc = options.kubeConfig;
+    const kc = withPooledConnections(options.kubeConfig);
     const needsProviderConfigs = options.kinds.some((k) => (k.def.group ?? GROUP) === GROUP);
     this.#providerConfigs = !needsProviderConfigs
       ? undefined
