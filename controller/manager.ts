@@ -25,6 +25,7 @@ import { CloudBudget, type CloudBudgetOptions } from "./queue/cloud-budget.ts";
 import { WorkQueue } from "./queue/workqueue.ts";
 import { errorMessage, ManagedReconciler } from "./reconciler/managed.ts";
 import type { ResourceRef } from "./reconciler/ports.ts";
+import { isSteady } from "./reconciler/steady.ts";
 
 export interface ManagedKindRegistration {
   def: KindDefinition;
@@ -94,6 +95,7 @@ export class Manager {
   readonly #providerConfigs: Reflector<Record<string, unknown> & { metadata: { name: string } }> | undefined;
   readonly #connectContext: ConnectContext;
   readonly #store: KubeManagedStore;
+  readonly #connectionSecrets: KubeConnectionSecretWriter;
   #elector: LeaderElector | undefined;
   #health: HealthServer | undefined;
   #running: Promise<void> | undefined;
@@ -146,6 +148,7 @@ export class Manager {
     this.#store = new KubeManagedStore(kc);
     const events = new KubeEventRecorder(kc, options.log.child({ component: "events" }));
     const connectionSecrets = new KubeConnectionSecretWriter(kc);
+    this.#connectionSecrets = connectionSecrets;
 
     for (const reg of options.kinds) {
       const { def, provider } = reg;
@@ -192,7 +195,9 @@ export class Manager {
 
     this.#sweeper = new PollSweeper({
       clock: this.#clock,
-      intervalMs: options.sweep?.intervalMs ?? 1000,
+      // Waiting up to 5s lets a sweep gather more due resources into one
+      // batch; it stays within the "poll interval + 5s" correction promise.
+      intervalMs: options.sweep?.intervalMs ?? 5000,
       batchSize: options.sweep?.batchSize ?? 100,
       maxPerTick: options.sweep?.maxPerTick ?? 2000,
       lookup: async (key) => {
@@ -220,6 +225,7 @@ export class Manager {
         }
       },
       deliver: (key, observation, observedFor) => {
+        if (observation && observedFor && this.#steadyPoll(key, observation, observedFor)) return;
         if (observation) {
           this.#prefetched.set(key, {
             observation,
@@ -370,6 +376,32 @@ export class Manager {
         this.#written.delete(key);
         break;
     }
+  }
+
+  /**
+   * A swept poll that found nothing to do schedules the next one itself,
+   * without a worker: the queue and its rate limit stay free for spec
+   * changes and corrections, whatever the fleet's size.
+   */
+  #steadyPoll(key: Key, observation: Observation, observedFor: Managed): boolean {
+    const rt = this.#runtimeOf(key);
+    const mr = this.#current(key);
+    if (!rt || !mr || this.#o.statusHeartbeatMs) return false;
+    if (mr.metadata.resourceVersion !== observedFor.metadata.resourceVersion || !isSteady(mr, observation)) {
+      return false;
+    }
+    if (mr.spec.writeConnectionSecretToRef && observation.connectionDetails) {
+      // Skips the write when nothing changed; a failure takes the full path next time.
+      this.#connectionSecrets.write(mr, observation.connectionDetails).catch(() => this.queue.add(key));
+    }
+    this.metrics.reconciles.inc({ kind: rt.reg.def.kind, result: "steady" });
+    const delay = pollDelay({
+      ready: true,
+      ...(mr.spec.pollInterval ? { specInterval: mr.spec.pollInterval } : {}),
+      defaults: this.#poll,
+    });
+    this.#sweeper.schedule(key, this.#clock.now() + delay);
+    return true;
   }
 
   #takePrefetched(key: Key, mr: Managed): Observation | undefined {
