@@ -64,6 +64,7 @@ export interface RunFlags {
   installCrds: boolean;
   logLevel: string;
   cloudBudget?: Record<string, { ratePerSecond: number; burst: number }>;
+  statusHeartbeat: string;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -133,6 +134,14 @@ export function addRunOptions(cmd: Command): Command {
         .default("default"),
     )
     .addOption(
+      durationOption(
+        "--status-heartbeat <d>",
+        "rewrite status.drift.lastCheckTime at least this often even when nothing changed (0s: never, so an idle fleet makes no writes)",
+        "SETPOINT_STATUS_HEARTBEAT",
+        "0s",
+      ),
+    )
+    .addOption(
       new Option(
         "--cloud-budget <list>",
         "cloud calls per second and burst per service, e.g. rds=10/100,elbv2=8/20",
@@ -166,6 +175,7 @@ export function managerOptionsFrom(flags: RunFlags) {
     metricsAddress: flags.metricsAddress,
     leaderElection: { enabled: flags.leaderElect, namespace: flags.leaderElectionNamespace },
     ...(flags.cloudBudget ? { cloudBudget: flags.cloudBudget } : {}),
+    statusHeartbeatMs: parseDuration(flags.statusHeartbeat),
   };
 }
 
