@@ -260,6 +260,43 @@ describe("managed reconciler", () => {
     assert.equal(h.condition("Synced")?.status, "True");
   });
 
+  it("a spec change made while the cloud is busy is applied later as a change, not counted as drift", async () => {
+    const h = await created({ size: 2 });
+    h.cloud.items.get("team-a-w1")!.state = "deleting";
+    const mr = structuredClone(h.store.current!);
+    mr.spec.forProvider = { ...(mr.spec.forProvider as WidgetSpec), size: 5 };
+    mr.metadata.generation = 2;
+    await h.run(mr);
+    assert.equal(h.cloud.calls.update, 0, "no update while the cloud is busy");
+    assert.equal(h.store.current?.status?.observedGeneration, 1, "the change is not applied yet");
+    h.cloud.items.get("team-a-w1")!.state = "available";
+    await h.run();
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 5);
+    assert.equal(h.store.current?.status?.drift?.corrections, 0);
+    assert.ok(!h.events.reasons().includes(EventReason.DriftDetected), `events: ${h.events.reasons()}`);
+  });
+
+  it("a resource found to be ours without a recorded create is marked, so its later deletion counts as a recreation", async () => {
+    const h = await created();
+    const lost = structuredClone(h.store.current!);
+    delete lost.metadata.annotations?.[Annotations.externalCreateSucceeded];
+    await h.run(lost);
+    assert.ok(h.store.current?.metadata.annotations?.[Annotations.externalCreateSucceeded]);
+    h.cloud.items.delete("team-a-w1");
+    await h.run();
+    assert.equal(h.store.current?.status?.drift?.recreations, 1);
+  });
+
+  it("a recreate that fails and is retried reports the deletion once", async () => {
+    const h = await created();
+    h.cloud.items.delete("team-a-w1");
+    h.cloud.failNext("create", new Error("throttled"));
+    await h.run();
+    await h.run();
+    assert.equal(h.events.list.filter((e) => e.reason === EventReason.DriftDetected).length, 1);
+    assert.equal(h.store.current?.status?.drift?.recreations, 1);
+  });
+
   it("a cloud resource tagged with another owner's uid is refused and left untouched", async () => {
     const h = harness();
     h.cloud.put("team-a-w1", {

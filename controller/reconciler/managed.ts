@@ -158,6 +158,13 @@ export class ManagedReconciler {
       );
     }
 
+    if (!createdBySetpoint(pass.mr)) {
+      // Ours (a create whose response was lost) or adopted: record it, so a
+      // later out-of-band delete counts as a recreation, not a first create.
+      pass.mr = await this.#d.store.patchMetadata(pass.mr, {
+        annotations: { [Annotations.externalCreateSucceeded]: pass.now },
+      });
+    }
     if (can.lateInitialize && obs.lateInit && Object.keys(obs.lateInit).length > 0) {
       await this.#lateInitialize(pass, obs.lateInit);
     }
@@ -180,6 +187,10 @@ export class ManagedReconciler {
       // Report only: the cloud is busy (the next poll looks again), or the
       // policy forbids changes, in which case the report doubles as a plan.
       this.#report(pass, fields, isDrift, !can.update);
+      // A spec change that waits for a busy cloud is not applied yet: keep
+      // the old observedGeneration, or the next poll would take the user's
+      // own edit for drift and "correct" it.
+      if (specChanged && can.update) pass.generation = pass.mr.status?.observedGeneration;
     } else {
       if (isDrift) {
         this.#detected(pass, fields);
@@ -259,7 +270,9 @@ export class ManagedReconciler {
       return { kind: "poll", ready: false, inProgress: false };
     }
 
-    if (existedBefore) {
+    // A retry after a failed recreate has reported the deletion already.
+    const reported = this.#drift(pass).fields.some((f) => f.path === "(resource)");
+    if (existedBefore && !reported) {
       // Recreation is a correction of the most drastic drift there is.
       const drift = this.#drift(pass);
       pass.status.drift = {
