@@ -37,6 +37,24 @@ function durationOption(flag: string, description: string, env: string, fallback
     });
 }
 
+/**
+ * A switch that an environment variable can also turn off: commander treats
+ * any value of a boolean option's variable, "false" included, as true.
+ */
+function boolOption(flag: string, description: string, env: string): Option {
+  return new Option(`${flag} [enabled]`, `${description} (true or false)`)
+    .env(env)
+    .default(false)
+    .preset(true)
+    .argParser((raw) => {
+      // The preset (the flag given with no value) arrives as a boolean.
+      const v = String(raw);
+      if (v === "true" || v === "1") return true;
+      if (v === "false" || v === "0" || v === "") return false;
+      throw new Error(`${flag} takes true or false, got "${v}"`);
+    });
+}
+
 function intOption(flag: string, description: string, env: string, fallback: number): Option {
   return new Option(flag, description)
     .env(env)
@@ -124,9 +142,11 @@ export function addRunOptions(cmd: Command): Command {
         .default("0.0.0.0:8080"),
     )
     .addOption(
-      new Option("--leader-elect", "elect a leader through a Lease so several replicas can run")
-        .env("SETPOINT_LEADER_ELECT")
-        .default(false),
+      boolOption(
+        "--leader-elect",
+        "elect a leader through a Lease so several replicas can run",
+        "SETPOINT_LEADER_ELECT",
+      ),
     )
     .addOption(
       new Option("--leader-election-namespace <ns>", "namespace of the leader Lease")
@@ -149,11 +169,7 @@ export function addRunOptions(cmd: Command): Command {
         .env("SETPOINT_CLOUD_BUDGET")
         .argParser(parseCloudBudget),
     )
-    .addOption(
-      new Option("--install-crds", "apply setpoint's CRDs at start")
-        .env("SETPOINT_INSTALL_CRDS")
-        .default(false),
-    )
+    .addOption(boolOption("--install-crds", "apply setpoint's CRDs at start", "SETPOINT_INSTALL_CRDS"))
     .addOption(
       new Option("--log-level <level>", "trace, debug, info, warn or error")
         .env("SETPOINT_LOG_LEVEL")
@@ -188,9 +204,9 @@ async function run(flags: RunFlags): Promise<void> {
     kinds: awsManagedKinds(),
     log,
     ...managerOptionsFrom(flags),
-    onLostLeadership: () => {
-      void manager.stop().finally(() => process.exit(1));
-    },
+    // Exit at once, as controller-runtime does: in-flight reconciles must not
+    // act after another replica has started to.
+    onLostLeadership: () => process.exit(1),
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, "received signal; finishing in-flight work");

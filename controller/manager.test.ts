@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Managed } from "../apis/aws/v1alpha1/common.ts";
-import { dropManagedFields, needsReconcile } from "./manager.ts";
+import { needsReconcile } from "./manager.ts";
 
 const base: Managed = {
   apiVersion: "v",
@@ -43,11 +43,4 @@ describe("which watch events cause a reconcile", () => {
   ] as const) {
     it(name, () => assert.equal(needsReconcile(base, next as Managed), expected));
   }
-});
-
-describe("the watch cache", () => {
-  it("drops managedFields, which can outweigh the object itself", () => {
-    const obj = { metadata: { name: "a", managedFields: [{ manager: "kubectl" }] } };
-    assert.deepEqual(dropManagedFields(obj), { metadata: { name: "a" } });
-  });
 });

@@ -2,7 +2,6 @@
 // one keyed work queue; workers run the managed reconciler; steady
 // resources go to the poll sweeper for batched observation; a Lease decides
 // which replica does the work; /metrics, /healthz and /readyz report on it.
-import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { GROUP, type KindDefinition, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../apis/aws/v1alpha1/providerconfig.ts";
@@ -23,6 +22,7 @@ import { PollSweeper } from "./poll/sweeper.ts";
 import type { ConnectContext, Observation, Provider } from "./provider.ts";
 import { CloudBudget, type CloudBudgetOptions } from "./queue/cloud-budget.ts";
 import { WorkQueue } from "./queue/workqueue.ts";
+import { externalNameOf } from "./reconciler/external-name.ts";
 import { errorMessage, ManagedReconciler } from "./reconciler/managed.ts";
 import type { ResourceRef } from "./reconciler/ports.ts";
 import { isSteady } from "./reconciler/steady.ts";
@@ -160,9 +160,11 @@ export class Manager {
         plural: def.plural,
         ...(options.namespace ? { namespace: options.namespace } : {}),
         log: options.log.child({ component: "reflector", kind }),
-        transform: dropManagedFields,
         handlers: {
-          onAdd: (mr) => this.queue.add(keyOf(kind, mr)),
+          onAdd: (mr) => {
+            this.queue.add(keyOf(kind, mr));
+            this.#updateGauges();
+          },
           onUpdate: (old, mr) => {
             if (needsReconcile(old, mr)) this.queue.add(keyOf(kind, mr));
           },
@@ -237,12 +239,12 @@ export class Manager {
       },
       failed: (keys, error) => {
         options.log.warn({ err: errorMessage(error), resources: keys.length }, "batched observation failed");
-        for (const key of keys) {
-          this.metrics.sweeps.inc({ kind: key.slice(0, key.indexOf("/")), result: "error" });
-          this.queue.addRateLimited(key);
-        }
+        const first = keys[0];
+        if (first) this.metrics.sweeps.inc({ kind: first.slice(0, first.indexOf("/")), result: "error" });
+        for (const key of keys) this.queue.addRateLimited(key);
       },
-      externalName: (mr) => mr.metadata.annotations?.["setpoint.dev/external-name"],
+      externalName: externalNameOf,
+      onError: (err) => options.log.error({ err: errorMessage(err) }, "poll sweep failed"),
     });
   }
 
@@ -268,7 +270,7 @@ export class Manager {
         kubeConfig: this.#o.kubeConfig,
         namespace: le.namespace ?? "default",
         name: le.name ?? "setpoint-controller",
-        identity: le.identity ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+        ...(le.identity ? { identity: le.identity } : {}),
         ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
         ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
         ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
@@ -454,7 +456,7 @@ export class Manager {
   }
 
   #updateGauges(): void {
-    for (const [kind, rt] of this.#kinds) this.metrics.managed.set({ kind }, rt.reflector.list().length);
+    for (const [kind, rt] of this.#kinds) this.metrics.managed.set({ kind }, rt.reflector.size);
   }
 }
 
@@ -489,11 +491,4 @@ function newerOrSame(a: string | undefined, b: string | undefined): boolean {
   } catch {
     return true;
   }
-}
-
-/** managedFields can be larger than the object itself; 10,000 of them are not worth keeping in memory. */
-export function dropManagedFields<T extends { metadata?: object }>(obj: T): T {
-  const meta = obj.metadata as { managedFields?: unknown } | undefined;
-  if (meta?.managedFields) delete meta.managedFields;
-  return obj;
 }

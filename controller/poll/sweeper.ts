@@ -34,6 +34,7 @@ export interface SweeperDeps {
   /** A batch failed; the keys go back to the queue for a per-key retry with backoff. */
   failed(keys: string[], error: unknown): void;
   externalName(mr: Managed): string | undefined;
+  onError?(err: unknown): void;
 }
 
 export class PollSweeper {
@@ -73,7 +74,10 @@ export class PollSweeper {
   #arm(): void {
     if (!this.#running) return;
     this.#timer = this.#d.clock.setTimeout(() => {
-      this.#sweeping = this.sweep().finally(() => this.#arm());
+      // A sweep must never take the process down or stop the timer.
+      this.#sweeping = this.sweep()
+        .catch((err: unknown) => this.#d.onError?.(err))
+        .finally(() => this.#arm());
     }, this.#d.intervalMs);
   }
 
@@ -128,7 +132,13 @@ export class PollSweeper {
     }
     for (const { key, mr } of batch) {
       const name = this.#d.externalName(mr);
-      this.#d.deliver(key, name === undefined ? undefined : results.get(name), mr);
+      try {
+        this.#d.deliver(key, name === undefined ? undefined : results.get(name), mr);
+      } catch (err) {
+        // One bad delivery must not end the polls of the rest of the batch.
+        this.#d.onError?.(err);
+        this.#d.deliver(key, undefined);
+      }
     }
   }
 }
