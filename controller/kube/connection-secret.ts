@@ -19,14 +19,26 @@ export interface ConnectionSecretStats {
 
 export class KubeConnectionSecretWriter implements ConnectionSecretWriter {
   readonly #core: CoreV1Api;
-  /** uid → digest of the last data known to be in the Secret. Bounded: oldest entries go first. */
-  readonly #written = new Map<string, string>();
+  /** uid → digest of the last data known to be in the Secret, and when it was checked. Bounded: oldest go first. */
+  readonly #written = new Map<string, { hash: string; at: number }>();
   readonly #maxEntries: number;
+  /**
+   * How long a remembered digest is trusted. Nothing watches Secrets, so a
+   * connection Secret someone deleted is only noticed when the digest
+   * expires and the live Secret is read again.
+   */
+  readonly #verifyAfterMs: number;
+  readonly #now: () => number;
   readonly stats: ConnectionSecretStats = { writes: 0, skipped: 0 };
 
-  constructor(kc: KubeConfig, opts: { maxEntries?: number } = {}) {
+  constructor(
+    kc: KubeConfig,
+    opts: { maxEntries?: number; verifyAfterMs?: number; now?: () => number } = {},
+  ) {
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#maxEntries = opts.maxEntries ?? 50_000;
+    this.#verifyAfterMs = opts.verifyAfterMs ?? 10 * 60_000;
+    this.#now = opts.now ?? Date.now;
   }
 
   async write(mr: Managed, details: Record<string, string>): Promise<void> {
@@ -34,14 +46,15 @@ export class KubeConnectionSecretWriter implements ConnectionSecretWriter {
     const uid = mr.metadata.uid;
     if (!name || !uid) return;
     const hash = dataHash(name, CONNECTION_SECRET_TYPE, details);
-    const known = this.#written.get(uid);
+    const entry = this.#written.get(uid);
+    const known = entry && this.#now() - entry.at < this.#verifyAfterMs ? entry.hash : undefined;
     if (known === hash) {
       this.stats.skipped++;
       return;
     }
     let live: Awaited<ReturnType<typeof readSecret>> | null = null;
     if (known === undefined) {
-      // First time this process sees the resource: trust the cluster, not the empty cache.
+      // First time this process sees the resource, or the digest expired: trust the cluster, not the cache.
       live = await readSecret(this.#core, mr.metadata.namespace ?? "", name);
       if (live && secretMatches(live, mr, CONNECTION_SECRET_TYPE, details)) {
         this.#remember(uid, hash);
@@ -65,7 +78,7 @@ export class KubeConnectionSecretWriter implements ConnectionSecretWriter {
 
   #remember(uid: string, hash: string): void {
     this.#written.delete(uid);
-    this.#written.set(uid, hash);
+    this.#written.set(uid, { hash, at: this.#now() });
     if (this.#written.size > this.#maxEntries) {
       const oldest = this.#written.keys().next().value;
       if (oldest !== undefined) this.#written.delete(oldest);

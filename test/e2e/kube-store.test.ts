@@ -250,6 +250,26 @@ describe("KubeConnectionSecretWriter", () => {
     assert.equal(restarted.stats.writes, 1);
   });
 
+  test("a connection Secret deleted out of band is written again once the remembered digest expires", async () => {
+    const secretName = uniqueName("conn-deleted");
+    const mr = await createManaged(uniqueName("conn-deleted-owner"), {
+      writeConnectionSecretToRef: { name: secretName },
+    });
+    let now = 0;
+    const writer = new KubeConnectionSecretWriter(kc, { verifyAfterMs: 60_000, now: () => now });
+    const details = { endpoint: "db.example", port: "5432" };
+    await writer.write(mr, details);
+    await core.deleteNamespacedSecret({ namespace: ns.name, name: secretName });
+    now = 30_000;
+    await writer.write(mr, details);
+    assert.equal(writer.stats.writes, 1, "within the window the digest is trusted");
+    now = 61_000;
+    await writer.write(mr, details);
+    const again = await core.readNamespacedSecret({ namespace: ns.name, name: secretName });
+    assert.equal(Buffer.from(again.data?.endpoint ?? "", "base64").toString(), "db.example");
+    assert.equal(writer.stats.writes, 2);
+  });
+
   test("a Secret controlled by another object is not taken over", async () => {
     const secretName = uniqueName("taken");
     const first = await createManaged(uniqueName("first"), {
