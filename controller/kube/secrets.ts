@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { CoreV1Api, V1OwnerReference, V1Secret } from "@kubernetes/client-node";
 import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import { TerminalError } from "../provider.ts";
 import { callOptions } from "./client.ts";
 import { httpStatus, isNotFound, wrapApiError } from "./errors.ts";
 
@@ -67,8 +68,11 @@ function controlledBy(secret: V1Secret, uid: string | undefined): boolean {
   return uid !== undefined && controllerOf(secret)?.uid === uid;
 }
 
-export class SecretOwnedByOtherError extends Error {
-  override readonly name = "SecretOwnedByOtherError";
+/** Terminal: retrying cannot help until someone renames or removes the other Secret. */
+export class SecretOwnedByOtherError extends TerminalError {
+  constructor(message: string) {
+    super("SecretOwnedByOther", message);
+  }
 }
 
 /** Reads a Secret; undefined when absent. */
@@ -130,6 +134,13 @@ export async function upsertOwnedSecret(
         );
       }
       if (secretMatches(live, owner, type, data)) return false;
+      if (!controller && Object.keys(live.data ?? {}).length > 0) {
+        // Someone else's Secret that happens to have this name: taking it
+        // over would overwrite their data and garbage-collect it with ours.
+        throw new SecretOwnedByOtherError(
+          `Secret ${namespace}/${name} already exists with data and is not controlled by ${owner.kind} ${owner.metadata.name}; setpoint will not overwrite it. Rename or delete it.`,
+        );
+      }
       if ((live.type ?? "Opaque") !== type) {
         // type is immutable: the Secret must be re-created under the new type.
         throw new SecretOwnedByOtherError(

@@ -270,6 +270,25 @@ describe("KubeConnectionSecretWriter", () => {
     assert.equal(writer.stats.writes, 2);
   });
 
+  test("a user's own Secret with the same name is neither overwritten nor adopted", async () => {
+    const secretName = uniqueName("users");
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: secretName }, stringData: { mine: "keep me" } },
+    });
+    const mr = await createManaged(uniqueName("users-owner"), {
+      writeConnectionSecretToRef: { name: secretName },
+    });
+    // The generated-password path: an Opaque Secret named like the user's.
+    await assert.rejects(
+      new KubeAccessImpl(kc).applySecret(mr, secretName, { password: "generated" }),
+      SecretOwnedByOtherError,
+    );
+    const secret = await core.readNamespacedSecret({ namespace: ns.name, name: secretName });
+    assert.equal(Buffer.from(secret.data?.mine ?? "", "base64").toString(), "keep me");
+    assert.equal(secret.metadata?.ownerReferences, undefined);
+  });
+
   test("a Secret controlled by another object is not taken over", async () => {
     const secretName = uniqueName("taken");
     const first = await createManaged(uniqueName("first"), {
