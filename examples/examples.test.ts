@@ -1,0 +1,36 @@
+// The examples are what new users apply first: each must pass its kind's schema.
+import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+import { ALL_KINDS } from "../apis/aws/v1alpha1/index.ts";
+
+const dir = fileURLToPath(new URL(".", import.meta.url));
+
+describe("examples/", async () => {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
+
+  it("holds a ProviderConfig, a SqlInstance and a LoadBalancer", async () => {
+    const kinds = new Set<string>();
+    for (const f of files) {
+      for (const doc of parseAllDocuments(await readFile(`${dir}${f}`, "utf8"))) kinds.add(doc.toJS()?.kind);
+    }
+    for (const k of ["ProviderConfig", "SqlInstance", "LoadBalancer"])
+      assert.ok(kinds.has(k), `no ${k} example`);
+  });
+
+  for (const file of files) {
+    it(`${file} is valid against the schemas`, async () => {
+      for (const doc of parseAllDocuments(await readFile(`${dir}${file}`, "utf8"))) {
+        const obj = doc.toJS() as { apiVersion?: string; kind?: string; spec?: unknown };
+        const def = ALL_KINDS.find(
+          (k) => k.kind === obj.kind && obj.apiVersion?.startsWith("aws.setpoint.dev/"),
+        );
+        if (!def) continue;
+        const result = def.spec.safeParse(obj.spec);
+        assert.ok(result.success, `${file} ${obj.kind}: ${result.error?.message}`);
+      }
+    });
+  }
+});
