@@ -226,8 +226,8 @@ export class Manager {
           await client.close?.();
         }
       },
-      deliver: (key, observation, observedFor) => {
-        if (observation && observedFor && this.#steadyPoll(key, observation, observedFor)) return;
+      deliver: (key, observation, observedFor, dueAt) => {
+        if (observation && observedFor && this.#steadyPoll(key, observation, observedFor, dueAt)) return;
         if (observation) {
           this.#prefetched.set(key, {
             observation,
@@ -385,7 +385,7 @@ export class Manager {
    * without a worker: the queue and its rate limit stay free for spec
    * changes and corrections, whatever the fleet's size.
    */
-  #steadyPoll(key: Key, observation: Observation, observedFor: Managed): boolean {
+  #steadyPoll(key: Key, observation: Observation, observedFor: Managed, dueAt?: number): boolean {
     const rt = this.#runtimeOf(key);
     const mr = this.#current(key);
     if (!rt || !mr || this.#o.statusHeartbeatMs) return false;
@@ -402,7 +402,10 @@ export class Manager {
       ...(mr.spec.pollInterval ? { specInterval: mr.spec.pollInterval } : {}),
       defaults: this.#poll,
     });
-    this.#sweeper.schedule(key, this.#clock.now() + delay);
+    // From when the poll was due, not when the sweep got to it, so that the
+    // sweep tick does not stretch every interval; never sooner than the minimum.
+    const now = this.#clock.now();
+    this.#sweeper.schedule(key, Math.max(now + this.#poll.minMs, (dueAt ?? now) + delay));
     return true;
   }
 

@@ -31,6 +31,7 @@ function sweeper(
   const batches: { group: string; names: string[] }[] = [];
   const delivered: { key: string; observed: boolean }[] = [];
   const failed: string[] = [];
+  const dueTimes = new Map<string, number>();
   const objects = new Map<string, Managed>();
   const s = new PollSweeper({
     clock,
@@ -47,7 +48,10 @@ function sweeper(
       batches.push({ group, names: mrs.map((m) => m.metadata.name) });
       return new Map(mrs.map((m) => [m.metadata.name, inSync]));
     },
-    deliver: (key, observation) => delivered.push({ key, observed: observation !== undefined }),
+    deliver: (key, observation, _mr, dueAt) => {
+      delivered.push({ key, observed: observation !== undefined });
+      if (dueAt !== undefined) dueTimes.set(key, dueAt);
+    },
     failed: (keys) => failed.push(...keys),
     externalName: (m) => m.metadata.annotations?.["setpoint.dev/external-name"],
   });
@@ -55,7 +59,7 @@ function sweeper(
     objects.set(key, m);
     s.schedule(key, dueAt);
   };
-  return { clock, s, add, batches, delivered, failed, objects };
+  return { clock, s, add, batches, delivered, failed, objects, dueTimes };
 }
 
 describe("poll sweeper", () => {
@@ -76,6 +80,14 @@ describe("poll sweeper", () => {
     assert.deepEqual(t.delivered.map((d) => d.key).sort(), ["a", "b", "c"]);
     assert.ok(t.delivered.every((d) => d.observed));
     assert.equal(t.s.size(), 1, "the resource not yet due stays scheduled");
+  });
+
+  it("a delivery carries when the poll was due, so the next one is not pushed back by the sweep tick", async () => {
+    const t = sweeper();
+    t.add("a", mr("a"), 1200);
+    await t.clock.advance(4000);
+    await t.s.sweep();
+    assert.equal(t.dueTimes.get("a"), 1200);
   });
 
   it("a group larger than the batch size is split into batches", async () => {

@@ -30,7 +30,7 @@ export interface SweeperDeps {
    * A due key with its fresh observation and the object it was computed for,
    * or without one when the batch did not cover it or its lookup failed.
    */
-  deliver(key: string, observation: Observation | undefined, observedFor?: Managed): void;
+  deliver(key: string, observation: Observation | undefined, observedFor?: Managed, dueAt?: number): void;
   /** A batch failed; the keys go back to the queue for a per-key retry with backoff. */
   failed(keys: string[], error: unknown): void;
   externalName(mr: Managed): string | undefined;
@@ -87,13 +87,12 @@ export class PollSweeper {
     const due = [...this.#due.entries()]
       .filter(([, at]) => at <= now)
       .sort((a, b) => a[1] - b[1])
-      .slice(0, this.#d.maxPerTick)
-      .map(([key]) => key);
+      .slice(0, this.#d.maxPerTick);
     if (due.length === 0) return;
-    for (const key of due) this.#due.delete(key);
+    for (const [key] of due) this.#due.delete(key);
 
-    const groups = new Map<string, { key: string; mr: Managed }[]>();
-    for (const key of due) {
+    const groups = new Map<string, { key: string; mr: Managed; dueAt: number }[]>();
+    for (const [key, dueAt] of due) {
       let target: SweepTarget | undefined;
       try {
         target = await this.#d.lookup(key);
@@ -106,7 +105,7 @@ export class PollSweeper {
       }
       if (!target) continue;
       const list = groups.get(target.group) ?? [];
-      list.push({ key, mr: target.mr });
+      list.push({ key, mr: target.mr, dueAt });
       groups.set(target.group, list);
     }
     await Promise.all(
@@ -116,7 +115,7 @@ export class PollSweeper {
     );
   }
 
-  async #observe(group: string, batch: { key: string; mr: Managed }[]): Promise<void> {
+  async #observe(group: string, batch: { key: string; mr: Managed; dueAt: number }[]): Promise<void> {
     let results: Map<string, Observation>;
     try {
       results = await this.#d.observeBatch(
@@ -130,10 +129,10 @@ export class PollSweeper {
       );
       return;
     }
-    for (const { key, mr } of batch) {
+    for (const { key, mr, dueAt } of batch) {
       const name = this.#d.externalName(mr);
       try {
-        this.#d.deliver(key, name === undefined ? undefined : results.get(name), mr);
+        this.#d.deliver(key, name === undefined ? undefined : results.get(name), mr, dueAt);
       } catch (err) {
         // One bad delivery must not end the polls of the rest of the batch.
         this.#d.onError?.(err);
