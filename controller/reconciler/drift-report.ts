@@ -57,3 +57,14 @@ export function emptyDrift(): DriftStatus {
 export function withHistory(drift: DriftStatus, entry: DriftHistoryEntry): DriftStatus {
   return { ...drift, history: [entry, ...drift.history].slice(0, MAX_HISTORY) };
 }
+
+/** JSON with object keys sorted, so key order never makes two equal values look different. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+}

@@ -17,7 +17,14 @@ import {
 import type { ConnectContext, ExternalClient, Observation, Provider } from "../provider.ts";
 import { isTerminal, TerminalError } from "../provider.ts";
 import { type ConditionInput, ConditionType, getCondition, Reason, setCondition } from "./conditions.ts";
-import { describeFields, emptyDrift, samePaths, toDriftFields, withHistory } from "./drift-report.ts";
+import {
+  canonicalJson,
+  describeFields,
+  emptyDrift,
+  samePaths,
+  toDriftFields,
+  withHistory,
+} from "./drift-report.ts";
 import { createdBySetpoint, externalNameOf, ownershipOf } from "./external-name.ts";
 import { deletesInCloud, isPaused, permissionsOf } from "./policies.ts";
 import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./ports.ts";
@@ -593,17 +600,7 @@ export function keyOf(mr: Managed): string {
 function isDeepStrictEqualIgnoringCheck(a: ManagedStatus<unknown>, b: ManagedStatus<unknown>): boolean {
   const strip = (s: ManagedStatus<unknown>) => {
     const drift = s.drift ? { ...emptyDrift(), ...s.drift, lastCheckTime: undefined } : undefined;
-    return JSON.stringify({ ...s, drift }, sortKeys);
+    return canonicalJson({ ...s, drift });
   };
   return strip(a) === strip(b);
-}
-
-/** A JSON replacer that sorts object keys, so key order never makes two equal statuses look different. */
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-    );
-  }
-  return value;
 }

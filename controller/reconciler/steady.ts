@@ -7,6 +7,7 @@
 import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
 import type { Observation } from "../provider.ts";
 import { ConditionType, getCondition, Reason } from "./conditions.ts";
+import { canonicalJson } from "./drift-report.ts";
 import { ownershipOf } from "./external-name.ts";
 import { isPaused } from "./policies.ts";
 
@@ -30,15 +31,5 @@ export function isSteady(mr: Managed, obs: Observation): boolean {
   if (!has(ConditionType.Synced, "True", Reason.ReconcileSuccess)) return false;
   if (!has(ConditionType.Drifted, "False", Reason.InSync)) return false;
   if ((status.drift?.fields?.length ?? 0) > 0) return false;
-  return obs.atProvider === undefined || canonical(obs.atProvider) === canonical(status.atProvider);
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  );
+  return obs.atProvider === undefined || canonicalJson(obs.atProvider) === canonicalJson(status.atProvider);
 }
