@@ -24,7 +24,6 @@ import { CloudBudget, type CloudBudgetOptions } from "./queue/cloud-budget.ts";
 import { WorkQueue } from "./queue/workqueue.ts";
 import { externalNameOf } from "./reconciler/external-name.ts";
 import { errorMessage, ManagedReconciler } from "./reconciler/managed.ts";
-import type { ResourceRef } from "./reconciler/ports.ts";
 import { isSteady } from "./reconciler/steady.ts";
 
 export interface ManagedKindRegistration {
@@ -177,7 +176,6 @@ export class Manager {
         kind: def,
         provider,
         store: {
-          get: (ref: ResourceRef) => store.get(ref),
           patchMetadata: async (mr, patch) => remember(written, kind, await store.patchMetadata(mr, patch)),
           patchForProvider: async (mr, values) =>
             remember(written, kind, await store.patchForProvider(mr, values)),

@@ -19,9 +19,6 @@ import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./port
 class InMemoryStore implements ManagedStore {
   statusWrites = 0;
   current: Managed | undefined;
-  async get() {
-    return this.current;
-  }
   async patchMetadata(
     mr: Managed,
     patch: { annotations?: Record<string, string | null>; finalizers?: string[] },

@@ -12,8 +12,6 @@ export interface ResourceRef {
 }
 
 export interface ManagedStore {
-  /** Reads the latest object; undefined when it is gone. */
-  get(ref: ResourceRef): Promise<Managed | undefined>;
   /**
    * Merge-patches metadata (annotations, finalizers) guarded by the object's
    * resourceVersion; returns the updated object. A conflict throws ConflictError.
