@@ -2,14 +2,13 @@
 // variable, so a Deployment can configure it either way.
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
-import { GROUP, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
-import { ALL_KINDS } from "../apis/aws/v1alpha1/index.ts";
-import { Manager } from "../controller/manager.ts";
+import type { Managed } from "../controller/api/index.ts";
+import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
 import { parseDuration } from "../controller/poll/schedule.ts";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
 import { writeCrds } from "../crds/write.ts";
-import { awsManagedKinds } from "../providers/index.ts";
+import { AWS } from "../providers/index.ts";
 import { parseCloudBudget } from "./cloud-budget-flag.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
@@ -200,8 +199,8 @@ async function run(flags: RunFlags): Promise<void> {
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
   const manager = new Manager({
-    kubeConfig,
-    kinds: awsManagedKinds(),
+    kube: kubeClients(kubeConfig),
+    kinds: AWS.kinds,
     log,
     ...managerOptionsFrom(flags),
     // Exit at once, as controller-runtime does: in-flight reconciles must not
@@ -235,12 +234,12 @@ async function drift(opts: {
     ? undefined
     : (opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default");
   const rows = [];
-  for (const def of ALL_KINDS.filter((k) => k.managed)) {
-    const group = def.group ?? GROUP;
+  for (const { def } of AWS.kinds) {
+    const { group, version, plural } = def;
     const list = (
       namespace
-        ? await api.listNamespacedCustomObject({ group, version: VERSION, namespace, plural: def.plural })
-        : await api.listClusterCustomObject({ group, version: VERSION, plural: def.plural })
+        ? await api.listNamespacedCustomObject({ group, version, namespace, plural })
+        : await api.listClusterCustomObject({ group, version, plural })
     ) as { items: Managed[] };
     rows.push(...list.items.map(toDriftRow));
   }
@@ -279,7 +278,7 @@ export function program(): Command {
       if (opts.write) for (const path of await writeCrds()) process.stdout.write(`wrote ${path}\n`);
       else if (opts.apply)
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
-      else for (const def of ALL_KINDS) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      else for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
     });
 
   root

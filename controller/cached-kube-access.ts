@@ -3,13 +3,18 @@
 // cloud calls, so ProviderConfigs come from the watch cache and Secrets
 // from a short-lived cache. A rotated password is therefore seen within
 // the TTL plus one poll.
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
-import { PROVIDER_CONFIG_PLURAL } from "../apis/aws/v1alpha1/providerconfig.ts";
+import type { Managed } from "./api/index.ts";
 import type { KubeAccess, SecretData } from "./provider.ts";
 
 export interface CachedKubeAccessOptions {
-  /** Returns the watched ProviderConfig, or undefined when it does not exist. */
-  providerConfig(name: string): Record<string, unknown> | undefined;
+  /**
+   * A reader of the watch cache for this type of cluster-scoped object, or
+   * undefined when the type is not watched (the read then goes to the API).
+   */
+  watched(
+    apiVersion: string,
+    plural: string,
+  ): ((name: string) => Record<string, unknown> | undefined) | undefined;
   secretTtlMs?: number;
   now?: () => number;
 }
@@ -48,9 +53,8 @@ export class CachedKubeAccess implements KubeAccess {
     plural: string,
     name: string,
   ): Promise<Record<string, unknown> | undefined> {
-    if (plural === PROVIDER_CONFIG_PLURAL && apiVersion.startsWith("aws.setpoint.dev/")) {
-      return this.#o.providerConfig(name);
-    }
+    const cached = this.#o.watched(apiVersion, plural);
+    if (cached) return cached(name);
     return this.#inner.getClusterObject(apiVersion, kind, plural, name);
   }
 }

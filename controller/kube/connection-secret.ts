@@ -6,7 +6,7 @@
 // of trusting an empty cache, so a restart does not rewrite every Secret either. The Secret is owned by
 // the resource (controller ownerReference), so it disappears with it.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { ConnectionSecretWriter } from "../reconciler/ports.ts";
 import { dataHash, readSecret, secretMatches, upsertOwnedSecret } from "./secrets.ts";
 

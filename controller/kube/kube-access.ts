@@ -4,7 +4,7 @@
 // they are garbage-collected with it. Keeping this behind a three-method interface keeps providers free
 // of client-node and lets their tests use a map. Secret values are decoded here and never logged.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { KubeAccess, SecretData } from "../provider.ts";
 import { apiVersionPath, RawKubeApi, splitApiVersion } from "./client.ts";
 import { isNotFound, wrapApiError } from "./errors.ts";

@@ -9,7 +9,7 @@
 // counted for metrics and the benchmark (an idle cluster must not churn them).
 import { isDeepStrictEqual } from "node:util";
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import type { Managed, ManagedStatus } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed, ManagedStatus } from "../api/index.ts";
 import { ConflictError, type ManagedStore, type ResourceRef } from "../reconciler/ports.ts";
 import { callOptions, splitApiVersion } from "./client.ts";
 import { describeError, httpStatus, isNotFound, wrapApiError } from "./errors.ts";

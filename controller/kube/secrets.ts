@@ -6,7 +6,7 @@
 // overwritten Secret. Values are never put into error messages.
 import { createHash } from "node:crypto";
 import type { CoreV1Api, V1OwnerReference, V1Secret } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { TerminalError } from "../provider.ts";
 import { callOptions } from "./client.ts";
 import { httpStatus, isNotFound, wrapApiError } from "./errors.ts";

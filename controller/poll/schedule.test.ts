@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DURATION_PATTERN } from "../../apis/aws/v1alpha1/common.ts";
+import { DURATION_PATTERN } from "../api/index.ts";
 import { DEFAULT_POLL, DurationError, type PollDelayInput, parseDuration, pollDelay } from "./schedule.ts";
 
 describe("pollDelay", () => {

@@ -2,7 +2,7 @@
 // every resource is polled: slowly once it is steady, faster while it
 // converges, always with jitter so 10,000 resources created together do not
 // poll in lockstep forever.
-import { MIN_POLL_INTERVAL_SECONDS } from "../../apis/aws/v1alpha1/common.ts";
+import { MIN_POLL_INTERVAL_SECONDS } from "../api/index.ts";
 
 export interface PollDefaults {
   /** Interval for a Ready resource with no spec.pollInterval (the controller's --poll-interval). */
@@ -63,7 +63,7 @@ export class DurationError extends Error {
 /**
  * Parses a Go-style duration ("300ms", "30s", "1.5m", "1h30m") into whole
  * milliseconds (rounded). Accepts exactly what DURATION_PATTERN in
- * apis/aws/v1alpha1/common.ts accepts: one or more number-unit pairs, no
+ * controller/api/managed.ts accepts: one or more number-unit pairs, no
  * sign, no spaces, no bare number (not even "0").
  */
 export function parseDuration(text: string): number {

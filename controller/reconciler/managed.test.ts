@@ -3,18 +3,13 @@
 // test/e2e/engine.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  Annotations,
-  FINALIZER,
-  type Managed,
-  type ManagedStatus,
-  Tags,
-} from "../../apis/aws/v1alpha1/common.ts";
 import { MemoryProvider, WidgetKind, type WidgetSpec } from "../../test/support/memory-provider.ts";
+import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../api/index.ts";
 import { TerminalError } from "../provider.ts";
 import { getCondition } from "./conditions.ts";
 import { EventReason, ManagedReconciler, type ReconcileOutcome } from "./managed.ts";
 import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./ports.ts";
+import { FailureReason, Step } from "./steps.ts";
 
 class InMemoryStore implements ManagedStore {
   statusWrites = 0;
@@ -351,7 +346,7 @@ describe("managed reconciler", () => {
     h.cloud.failNext("create", new Error("boom"));
     await h.run(widget());
     await h.run();
-    assert.equal(h.events.list.filter((e) => e.reason === EventReason.ReconcileError).length, 1);
+    assert.equal(h.events.list.filter((e) => e.reason === FailureReason[Step.Create]).length, 1);
   });
 
   it("a paused resource is not observed and says Paused", async () => {

@@ -20,9 +20,9 @@ import {
   ModifyTargetGroupCommand,
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { Annotations, FINALIZER, type Managed, Tags } from "../../apis/aws/v1alpha1/common.ts";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
-import type { Manager } from "../../controller/manager.ts";
+import { Annotations, FINALIZER, type Managed, Tags } from "../../controller/api/index.ts";
+import type { Manager } from "../../controller/manager/index.ts";
 import { deriveLoadBalancerName, targetGroupAwsName } from "../../providers/aws/elbv2/index.ts";
 import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, FAST_POLL, Objects } from "../support/engine.ts";

@@ -16,19 +16,12 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
-import {
-  Annotations,
-  FINALIZER,
-  GROUP,
-  type Managed,
-  Tags,
-  VERSION,
-} from "../../apis/aws/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
 import { SqlInstanceKind, type SqlInstanceObservation } from "../../apis/aws/v1alpha1/sqlinstance.ts";
-import type { Manager } from "../../controller/manager.ts";
+import { Annotations, FINALIZER, type Managed, registerKind, Tags } from "../../controller/api/index.ts";
+import type { Manager } from "../../controller/manager/index.ts";
 import { REDACT_PATHS } from "../../controller/ops/logger.ts";
-import type { ExternalClient, Provider } from "../../controller/provider.ts";
 import { deriveIdentifier, sqlInstanceProvider } from "../../providers/aws/rds/index.ts";
 import { CREDENTIALS_NAMESPACE, installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, Objects } from "../support/engine.ts";
@@ -566,17 +559,15 @@ function gatedSqlProvider() {
   let armed:
     | { name: string; entered: PromiseWithResolvers<void>; release: PromiseWithResolvers<void> }
     | undefined;
-  const provider: Provider = {
-    kind: sqlInstanceProvider.kind,
-    deriveExternalName: sqlInstanceProvider.deriveExternalName,
-    connectionKey: (mr, ctx) => sqlInstanceProvider.connectionKey!(mr as never, ctx),
+  const provider: typeof sqlInstanceProvider = {
+    ...sqlInstanceProvider,
     async connect(mr, ctx) {
-      const client = await sqlInstanceProvider.connect(mr as never, ctx);
-      const wrapped: ExternalClient = {
-        observe: (m) => client.observe(m as never),
-        create: (m) => client.create(m as never),
-        update: (m, o) => client.update(m as never, o as never),
-        delete: (m, o) => client.delete(m as never, o as never),
+      const client = await sqlInstanceProvider.connect(mr, ctx);
+      return {
+        observe: (m) => client.observe(m),
+        create: (m) => client.create(m),
+        update: (m, o) => client.update(m, o),
+        delete: (m, o, options) => client.delete(m, o, options),
         async observeMany(mrs) {
           const gate = armed;
           if (gate && mrs.some((m) => m.metadata.name === gate.name)) {
@@ -584,10 +575,9 @@ function gatedSqlProvider() {
             gate.entered.resolve();
             await gate.release.promise;
           }
-          return client.observeMany!(mrs as never);
+          return client.observeMany!(mrs);
         },
       };
-      return wrapped;
     },
   };
   return {
@@ -611,7 +601,7 @@ describe("SqlInstance polls through the batched sweeper", { timeout: 120_000 }, 
     await installAwsProviderConfig();
     // A slower sweep tick than the default, so resources due within the same second share a batch.
     manager = await startAwsEngine(ns.name, {
-      kinds: [{ def: SqlInstanceKind, provider: gated.provider }],
+      kinds: [registerKind(SqlInstanceKind, gated.provider)],
       sweep: { intervalMs: 1000 },
     });
     sql = new Objects(SqlInstanceKind, ns.name);

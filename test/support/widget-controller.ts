@@ -11,7 +11,8 @@
 // It prints one JSON line per event on stdout: {"event":"ready","metrics":"host:port"},
 // {"event":"leading"}, {"event":"update","name":...,"at":ms}.
 import { KubeConfig } from "@kubernetes/client-node";
-import { Manager } from "../../controller/manager.ts";
+import { registerKind } from "../../controller/api/index.ts";
+import { kubeClients, Manager } from "../../controller/manager/index.ts";
 import { createLogger } from "../../controller/ops/logger.ts";
 import { MemoryProvider, WidgetKind } from "./memory-provider.ts";
 
@@ -31,8 +32,8 @@ updates.push = (...items) => {
 
 const steadyMs = Number(env.WIDGET_POLL_MS ?? 60_000);
 const manager = new Manager({
-  kubeConfig,
-  kinds: [{ def: WidgetKind, provider }],
+  kube: kubeClients(kubeConfig),
+  kinds: [registerKind(WidgetKind, provider)],
   log: createLogger({ level: env.WIDGET_LOG_LEVEL ?? "warn" }),
   ...(env.WIDGET_NAMESPACE ? { namespace: env.WIDGET_NAMESPACE } : {}),
   concurrency: Number(env.WIDGET_CONCURRENCY ?? 16),

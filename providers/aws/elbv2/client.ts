@@ -7,11 +7,11 @@ import type {
   LoadBalancer as SdkLoadBalancer,
   TargetGroup as SdkTargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { Annotations, type Managed, Tags } from "../../../apis/aws/v1alpha1/common.ts";
 import type {
   LoadBalancerAtProvider,
   LoadBalancerForProvider,
 } from "../../../apis/aws/v1alpha1/loadbalancer.ts";
+import { Annotations, type Managed, Tags } from "../../../controller/api/index.ts";
 import {
   type CreateResult,
   type DeleteResult,
