@@ -33,7 +33,13 @@ export {
   type ObservedLoadBalancer,
   observedLoadBalancerFrom,
 } from "./mapping/load-balancer.ts";
-export { atProviderFrom, missingObservation, observationFrom, readiness } from "./mapping/observation.ts";
+export {
+  atProviderFrom,
+  type LoadBalancerObservation,
+  missingObservation,
+  observationFrom,
+  readiness,
+} from "./mapping/observation.ts";
 export { isForeign, isOwned } from "./mapping/ownership.ts";
 export {
   type Blocked,

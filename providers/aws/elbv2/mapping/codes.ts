@@ -3,8 +3,6 @@
 
 /** Our own TerminalError codes (AWS codes are passed through as they are). */
 export const Elbv2Codes = {
-  /** deletion_protection.enabled is "true" in the cloud and in the spec. */
-  DeletionProtected: "DeletionProtected",
   /** The spec breaks a rule the CRD's CEL rules should have caught. */
   InvalidSpec: "InvalidSpec",
   /** A field AWS cannot change in place differs (type, scheme, a target group's protocol/port/targetType/vpcId). */

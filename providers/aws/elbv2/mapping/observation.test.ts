@@ -26,7 +26,7 @@ describe("observation", () => {
   it("carries the ARN, DNS name, state, ownership and the dnsName connection detail", () => {
     const obs = observationFrom(spec(), inSync(), ctx());
     assert.equal(obs.exists, true);
-    assert.equal(obs.upToDate, true);
+    assert.deepEqual(obs.drift, []);
     assert.deepEqual(obs.connectionDetails, { dnsName: "lb.example" });
     assert.deepEqual(obs.ownership, { owner: "team-a/web", uid: UID });
     assert.equal(obs.atProvider?.state, "active");

@@ -7,6 +7,7 @@ import type {
 } from "../../../../apis/aws/v1alpha1/loadbalancer.ts";
 import type { Observation } from "../../../../controller/provider.ts";
 import { ownershipFromTags } from "../../shared/index.ts";
+import { attributePath, DELETION_PROTECTION_ATTRIBUTE } from "./attributes.ts";
 import { compare } from "./compare.ts";
 import { setIf, sorted } from "./fields.ts";
 import type { ObservedLoadBalancer } from "./load-balancer.ts";
@@ -76,22 +77,36 @@ export function atProviderFrom(
   return at;
 }
 
+/** A load balancer's observation; its private state is what was observed, for update to plan from. */
+export type LoadBalancerObservation = Observation<LoadBalancerAtProvider, ObservedLoadBalancer>;
+
 export function observationFrom(
   fp: LoadBalancerForProvider,
   observed: ObservedLoadBalancer,
   ctx: DesiredContext,
-): Observation<LoadBalancerAtProvider> {
+): LoadBalancerObservation {
   const { drift } = compare(fp, observed, ctx);
   const { ready, inProgress } = readiness(observed.state, observed.stateReason);
-  const obs: Observation<LoadBalancerAtProvider> = {
+  const obs: LoadBalancerObservation = {
     exists: true,
-    upToDate: drift.length === 0,
+    deleting: false,
     drift,
     atProvider: atProviderFrom(observed, fp, ctx.uid),
     ready,
     inProgress,
     ownership: ownershipFromTags(observed.tags),
+    private: observed,
   };
+  // Only when the attributes were read (the spec sets some, or the resource is being deleted).
+  if (observed.attributes) {
+    const asked = fp.attributes?.[DELETION_PROTECTION_ATTRIBUTE];
+    obs.deletionProtection = {
+      enabled: observed.attributes[DELETION_PROTECTION_ATTRIBUTE] === "true",
+      // An attribute the spec leaves out keeps AWS's default, which is off.
+      requested: asked === "true",
+      field: attributePath(DELETION_PROTECTION_ATTRIBUTE),
+    };
+  }
   if (observed.dnsName) obs.connectionDetails = { dnsName: observed.dnsName };
   // AWS gives an application load balancer the VPC's default group when none is named.
   if (fp.type === "application" && fp.securityGroups === undefined && observed.securityGroups.length > 0) {
@@ -108,16 +123,15 @@ export function observationFrom(
 export function missingObservation(
   leftovers: number,
   ownership?: Observation["ownership"],
-): Observation<LoadBalancerAtProvider> {
+): LoadBalancerObservation {
   if (leftovers > 0) {
     // The load balancer is gone but target groups it owned are not: report
     // the resource as still there so the finalizer stays until they are
-    // deleted. Not "Deleting": to the engine that means the cloud is already
-    // deleting it and delete() must not be called again, while here it is
-    // exactly the next delete() call that removes the target groups.
+    // deleted. Not `deleting`: that would make the engine wait for the cloud,
+    // while here it is exactly the next delete() call that removes them.
     return {
       exists: true,
-      upToDate: true,
+      deleting: false,
       drift: [],
       ready: {
         status: false,
@@ -130,7 +144,6 @@ export function missingObservation(
   }
   return {
     exists: false,
-    upToDate: false,
     drift: [],
     ready: { status: false, reason: "Unavailable", message: "load balancer not found" },
   };

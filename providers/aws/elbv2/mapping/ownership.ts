@@ -1,6 +1,6 @@
 // Which cloud parts carry this resource's uid. Read from tags only; what to
 // do about a foreign part is the caller's (and, in the end, the engine's) call.
-import { Tags } from "../../../../apis/aws/v1alpha1/common.ts";
+import { Tags } from "../../../../controller/api/index.ts";
 
 /** Tagged with our uid: we created (or adopted) it and may change or delete it. */
 export function isOwned(tags: Record<string, string> | undefined, uid: string | undefined): boolean {

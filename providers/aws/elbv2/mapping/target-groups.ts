@@ -7,8 +7,8 @@ import type {
   CreateTargetGroupCommandInput,
   TargetGroup as SdkTargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { Tags } from "../../../../apis/aws/v1alpha1/common.ts";
 import type { LoadBalancerForProvider, TargetGroup } from "../../../../apis/aws/v1alpha1/loadbalancer.ts";
+import { Tags } from "../../../../controller/api/index.ts";
 import type { FieldDiff } from "../../../../controller/provider.ts";
 import { SetpointCodes, tagMapToList } from "../../shared/index.ts";
 import { targetGroupAwsName } from "../names.ts";
