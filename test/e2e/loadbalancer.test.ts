@@ -559,7 +559,7 @@ describe("LoadBalancer through the engine against kube-apiserver and moto", { ti
       await lbs.create("foreign", albSpec());
       const mr = await lbs.waitForCondition("foreign", "Synced", "False", { reason: "ReconcileTerminal" });
       assert.match(condition(mr, "Synced")?.message ?? "", /owned by other\/foreign/);
-      assert.ok((await lbs.events("foreign")).some((e) => e.reason === "ReconcileTerminal"));
+      assert.ok((await lbs.events("foreign")).some((e) => e.reason === "CannotManageExternalResource"));
       await sleep(2500); // past a retry of the terminal error
       const all = (await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers ?? [];
       assert.equal(all.length, 1, "no second load balancer of the same name");

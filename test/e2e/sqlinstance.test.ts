@@ -395,7 +395,15 @@ describe("SqlInstance end to end (kube-apiserver, moto, the real engine)", { tim
     assert.equal(inst?.DBInstanceClass, "db.t3.small");
     assert.equal(tagsOf(inst)[Tags.uid], "00000000-uid-of-someone-else");
     const events = await sql.events("foreign");
-    assert.ok(events.some((e) => e.reason === "ReconcileTerminal" && /other-team\/foreign/.test(e.message)));
+    // The event names the step that refused: the ownership rule, not a cloud call.
+    assert.ok(
+      events.some(
+        (e) =>
+          e.reason === "CannotManageExternalResource" &&
+          /^cannot manage external resource: .*other-team\/foreign/.test(e.message),
+      ),
+      JSON.stringify(events),
+    );
     // Deleting the SqlInstance must not delete what is not its own either.
     await sql.delete("foreign");
     await sql.waitUntilGone("foreign");
@@ -431,29 +439,33 @@ describe("SqlInstance end to end (kube-apiserver, moto, the real engine)", { tim
     assert.equal((await sql.get("immutable"))?.metadata.generation, 1, "the refused updates changed nothing");
   });
 
-  it("a spec only RDS can reject (a missing DB subnet group) gives Synced=False ReconcileTerminal with the AWS message and an event", async () => {
+  it("a spec only RDS can reject (a missing DB subnet group) gives Synced=False ReconcileTerminal with the AWS message and an event naming the create", async () => {
     await sql.create(
       "bad-subnet",
       sqlSpec("bad-subnet", { forProvider: { dbSubnetGroupName: "no-such-subnet-group" } }),
     );
     const mr = await sql.waitForCondition("bad-subnet", "Synced", "False", { reason: "ReconcileTerminal" });
     const message = condition(mr, "Synced")?.message ?? "";
+    assert.match(message, /^cannot create external resource: /);
     assert.match(message, /DBSubnetGroupNotFound/);
     assert.match(message, /no-such-subnet-group/);
     assert.equal(await describeInstance(cloudId("bad-subnet")), undefined);
     const events = await sql.events("bad-subnet");
-    const terminal = events.find((e) => e.reason === "ReconcileTerminal");
+    const terminal = events.find((e) => e.reason === "CannotCreateExternalResource");
     assert.equal(terminal?.type, "Warning");
     assert.match(terminal?.message ?? "", /no-such-subnet-group/);
   });
 
-  it("a missing ProviderConfig gives Synced=False naming it, and the engine carries on", async () => {
+  it("a missing ProviderConfig gives Synced=False naming it and the connect step, and the engine carries on", async () => {
     await sql.create("no-config", sqlSpec("no-config", { providerConfigRef: { name: "nope" } }));
     const mr = await sql.waitForCondition("no-config", "Synced", "False", { reason: "ReconcileTerminal" });
-    assert.match(condition(mr, "Synced")?.message ?? "", /ProviderConfig "nope" not found/);
+    assert.match(
+      condition(mr, "Synced")?.message ?? "",
+      /^cannot connect to provider: .*ProviderConfig "nope" not found/,
+    );
     assert.equal(await describeInstance(cloudId("no-config")), undefined);
     const events = await sql.events("no-config");
-    assert.ok(events.some((e) => e.reason === "ReconcileTerminal" && /"nope"/.test(e.message)));
+    assert.ok(events.some((e) => e.reason === "CannotConnectToProvider" && /"nope"/.test(e.message)));
     await readySql("after-no-config");
   });
 
