@@ -6,8 +6,11 @@ import type { z } from "zod";
 import type { BudgetLimits, Provider } from "../provider.ts";
 import type { KindDefinition, ManagedKindDefinition } from "./kind.ts";
 
-/** A managed kind with the provider that serves it. */
+declare const registered: unique symbol;
+
+/** A managed kind with the provider that serves it. Made by registerKind() only, which checks the pair. */
 export interface KindRegistration {
+  readonly [registered]: true;
   readonly def: ManagedKindDefinition;
   readonly provider: Provider;
   /**
@@ -27,8 +30,10 @@ export function registerKind<F extends z.ZodType, A extends z.ZodType, P>(
   def: ManagedKindDefinition<F, A>,
   provider: Provider<z.output<F>, z.output<A>, P>,
 ): KindRegistration {
-  // The engine handles every kind alike; the types were checked above.
-  return { def, provider };
+  // The engine handles every kind alike: the pair was checked above, and the
+  // brand (a type, nothing at run time) says so.
+  const pair: Omit<KindRegistration, typeof registered> = { def, provider };
+  return pair as KindRegistration;
 }
 
 export interface Registry {
