@@ -54,6 +54,16 @@ export function pollDelay(input: PollDelayInput): number {
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Milliseconds as the shortest duration parseDuration reads back exactly: 300000 → "5m", 0 → "0s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  for (const unit of ["h", "m", "s"]) {
+    const size = UNIT_MS[unit]!;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 const EXAMPLES = 'use numbers with units ms, s, m or h, e.g. "30s", "5m" or "1h30m"';
 
 export class DurationError extends Error {
