@@ -33,18 +33,10 @@ export interface ManagedKindDefinition<F extends z.ZodType = z.ZodType, A extend
   atProvider: A;
 }
 
-export function defineManagedKind<F extends z.ZodType, A extends z.ZodType>(def: {
-  group: string;
-  version: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames?: string[];
-  description: string;
-  forProvider: F;
-  atProvider: A;
-  sensitivePaths?: string[];
-}): ManagedKindDefinition<F, A> {
+/** A managed kind from its names and its own two schemas; the shared spec and status wrap them. */
+export function defineManagedKind<F extends z.ZodType, A extends z.ZodType>(
+  def: Omit<ManagedKindDefinition<F, A>, "scope" | "managed" | "spec" | "status">,
+): ManagedKindDefinition<F, A> {
   return {
     ...def,
     scope: "Namespaced",

@@ -3,18 +3,18 @@
 //   paused? → policies → deletion → finalizer and external name → connect →
 //   observe → decide (decide.ts) → ownership → late-init → create | update |
 //   report | nothing → status, events, requeue.
-// Providers only map; every decision about drift, ownership, protection,
-// counting and reporting is made here (and in decide.ts), once, for every
-// kind. Each call runs as a named step (steps.ts), so a failure says which
-// call failed.
+// Providers only map; every decision about drift, ownership and protection
+// is made here and in decide.ts, once, for every kind, and reporting.ts
+// words it in conditions, status.drift and events. Each call runs as a named
+// step (steps.ts), so a failure says which call failed.
 import type { KindDefinition } from "../api/kind.ts";
-import type { DriftField, Managed } from "../api/managed.ts";
+import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";
 import type { ConnectContext, ExternalClient, Observation, Provider } from "../provider.ts";
 import { TerminalError } from "../provider.ts";
-import { ConditionType, getCondition, Reason } from "./conditions.ts";
+import { ConditionType, Reason } from "./conditions.ts";
 import { decide, decideDeletion } from "./decide.ts";
-import { describeFields, samePaths, toDriftFields, withHistory } from "./drift-report.ts";
+import { toDriftFields } from "./drift-report.ts";
 import { externalNameOf } from "./external-name.ts";
 import { Pass } from "./pass.ts";
 import { isPaused, permissionsOf } from "./policies.ts";
@@ -24,21 +24,10 @@ import {
   type ManagedStore,
   ObjectGoneError,
 } from "./ports.ts";
+import { EventReason, type ReconcileMetrics, Reporter } from "./reporting.ts";
 import { errorMessage, Step, StepError, step, TerminalCode } from "./steps.ts";
 
-/** Event reasons of the success paths, as users see them in `kubectl describe`; failures use FailureReason. */
-export const EventReason = {
-  DriftDetected: "DriftDetected",
-  DriftCorrected: "DriftCorrected",
-  ExternalResourceRecreated: "ExternalResourceRecreated",
-  ExternalResourceMissing: "ExternalResourceMissing",
-  CreatedExternalResource: "CreatedExternalResource",
-  UpdatedExternalResource: "UpdatedExternalResource",
-  DeletingExternalResource: "DeletingExternalResource",
-  DeletedExternalResource: "DeletedExternalResource",
-  OrphanedExternalResource: "OrphanedExternalResource",
-  LateInitialized: "LateInitialized",
-} as const;
+export { EventReason, type ReconcileMetrics } from "./reporting.ts";
 
 /** What the caller (the controller loop) should do with the key next. */
 export type ReconcileOutcome =
@@ -48,13 +37,6 @@ export type ReconcileOutcome =
   | { kind: "retry-after"; delayMs: number; error: StepError }
   | { kind: "terminal"; error: StepError }
   | { kind: "done" };
-
-export interface ReconcileMetrics {
-  driftDetected(kind: string, fields: number): void;
-  driftCorrected(kind: string, secondsToCorrect: number | undefined): void;
-  recreated(kind: string): void;
-  statusWrite(kind: string): void;
-}
 
 export interface ReconcilerLog {
   info(obj: object, msg: string): void;
@@ -76,13 +58,18 @@ export interface ReconcilerDeps {
   statusHeartbeatMs?: number;
 }
 
-const RESOURCE_MISSING: DriftField = { path: "(resource)", desired: "present", observed: "absent" };
-
 export class ManagedReconciler {
   readonly #d: ReconcilerDeps;
+  readonly #report: Reporter;
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
+    this.#report = new Reporter({
+      kind: deps.kind.kind,
+      events: deps.events,
+      now: deps.now,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
   }
 
   /**
@@ -164,7 +151,7 @@ export class ManagedReconciler {
     if (d.action === "report-drift") {
       // Report only: the cloud is busy (the next poll looks again), or the
       // policy forbids changes, in which case the report doubles as a plan.
-      this.#report(pass, fields, d.drift, d.policyForbids);
+      this.#report.reported(pass, fields, d.drift, d.policyForbids);
       // A spec change that waits for a busy cloud is not applied yet: keep
       // the old observedGeneration, or the next poll would take the user's
       // own edit for drift and "correct" it.
@@ -177,7 +164,7 @@ export class ManagedReconciler {
     }
 
     if (d.drift) {
-      this.#detected(pass, fields);
+      this.#report.detected(pass, fields);
       await this.#writeStatus(pass);
     }
     const result = await step(Step.Update, () => client.update(pass.mr, obs));
@@ -185,12 +172,8 @@ export class ManagedReconciler {
       pass.status.atProvider = { ...(pass.status.atProvider as object), ...result.atProvider };
     }
     await this.#publishConnection(pass.mr, result.connectionDetails);
-    if (d.drift) this.#corrected(pass, fields);
-    else {
-      pass.status.drift = { ...pass.drift(), fields: [] };
-      pass.setDrifted({ status: "False", reason: Reason.InSync });
-      this.#event(pass, "Normal", EventReason.UpdatedExternalResource, `Updated ${paths(fields)}`);
-    }
+    if (d.drift) this.#report.corrected(pass, fields);
+    else this.#report.updated(pass, fields);
     pass.setReady(obs);
     pass.succeeded();
     await this.#writeStatus(pass);
@@ -200,35 +183,7 @@ export class ManagedReconciler {
   }
 
   async #reportMissing(pass: Pass, existedBefore: boolean): Promise<ReconcileOutcome> {
-    const fields = existedBefore ? [RESOURCE_MISSING] : [];
-    const drift = pass.drift();
-    if (fields.length > 0 && !samePaths(drift.fields, fields)) {
-      pass.status.drift = withHistory(
-        { ...drift, fields, lastDetectedTime: pass.now },
-        { time: pass.now, action: "Reported", fields: [RESOURCE_MISSING.path] },
-      );
-      this.#event(
-        pass,
-        "Warning",
-        EventReason.ExternalResourceMissing,
-        `${externalNameOf(pass.mr)} does not exist in the cloud; the policy does not allow creating it`,
-      );
-    }
-    pass.setDrifted(
-      fields.length > 0
-        ? {
-            status: "True",
-            reason: Reason.ExternalResourceMissing,
-            message: "the cloud resource was deleted outside setpoint",
-          }
-        : { status: "False", reason: Reason.InSync },
-    );
-    pass.setCondition({
-      type: ConditionType.Ready,
-      status: "False",
-      reason: Reason.Unavailable,
-      message: "the cloud resource does not exist",
-    });
+    this.#report.missing(pass, existedBefore);
     pass.succeeded();
     await this.#writeStatus(pass);
     this.#debug(pass, "report-missing", { existedBefore });
@@ -236,25 +191,7 @@ export class ManagedReconciler {
   }
 
   async #create(pass: Pass, client: ExternalClient, recreate: boolean): Promise<ReconcileOutcome> {
-    // A retry after a failed recreate has reported the deletion already.
-    const reported = pass.drift().fields.some((f) => f.path === RESOURCE_MISSING.path);
-    if (recreate && !reported) {
-      // Recreation is a correction of the most drastic drift there is.
-      pass.status.drift = { ...pass.drift(), fields: [RESOURCE_MISSING], lastDetectedTime: pass.now };
-      pass.setDrifted({
-        status: "True",
-        reason: Reason.ExternalResourceMissing,
-        message: "the cloud resource was deleted outside setpoint; recreating it",
-      });
-      this.#event(
-        pass,
-        "Warning",
-        EventReason.DriftDetected,
-        `${externalNameOf(pass.mr)} was deleted outside setpoint`,
-      );
-      this.#d.metrics?.driftDetected(this.#d.kind.kind, 1);
-      await this.#writeStatus(pass);
-    }
+    if (recreate && this.#report.recreating(pass)) await this.#writeStatus(pass);
 
     const result = await step(Step.Create, () => client.create(pass.mr));
     if (result.alreadyExists) {
@@ -271,28 +208,10 @@ export class ManagedReconciler {
       return this.#act(pass, client, again);
     }
     await this.#publishConnection(pass.mr, result.connectionDetails);
-    if (recreate) {
-      const drift = pass.drift();
-      pass.status.drift = withHistory(
-        { ...drift, fields: [], recreations: drift.recreations + 1, lastCorrectedTime: pass.now },
-        { time: pass.now, action: "Recreated", fields: [RESOURCE_MISSING.path] },
-      );
-      pass.setDrifted({
-        status: "False",
-        reason: Reason.DriftCorrected,
-        message: "recreated the cloud resource",
-      });
-      this.#event(
-        pass,
-        "Normal",
-        EventReason.ExternalResourceRecreated,
-        `Recreated ${externalNameOf(pass.mr)} after it was deleted outside setpoint`,
-      );
-      this.#d.metrics?.recreated(this.#d.kind.kind);
-    } else {
+    if (recreate) this.#report.recreated(pass);
+    else {
       await step(Step.UpdateManaged, () => this.#markCreated(pass));
-      pass.setDrifted({ status: "False", reason: Reason.InSync });
-      this.#event(pass, "Normal", EventReason.CreatedExternalResource, `Created ${externalNameOf(pass.mr)}`);
+      this.#report.created(pass);
     }
     pass.setCondition({
       type: ConditionType.Ready,
@@ -311,7 +230,7 @@ export class ManagedReconciler {
     if (first.action === "done") return { kind: "done" };
     if (first.action === "orphan") {
       if (first.announce) {
-        this.#event(
+        this.#report.event(
           pass,
           "Normal",
           EventReason.OrphanedExternalResource,
@@ -329,7 +248,7 @@ export class ManagedReconciler {
         case "observe":
           return { kind: "done" };
         case "orphan":
-          this.#event(
+          this.#report.event(
             pass,
             "Warning",
             EventReason.OrphanedExternalResource,
@@ -344,7 +263,7 @@ export class ManagedReconciler {
         case "delete": {
           const options = { disableDeletionProtection: d.disableDeletionProtection };
           const result = await step(Step.Delete, () => client.delete(pass.mr, obs, options));
-          this.#event(
+          this.#report.event(
             pass,
             "Normal",
             EventReason.DeletingExternalResource,
@@ -367,7 +286,12 @@ export class ManagedReconciler {
         case "released":
           break;
       }
-      this.#event(pass, "Normal", EventReason.DeletedExternalResource, `Deleted ${externalNameOf(pass.mr)}`);
+      this.#report.event(
+        pass,
+        "Normal",
+        EventReason.DeletedExternalResource,
+        `Deleted ${externalNameOf(pass.mr)}`,
+      );
       return this.#release(pass, "deleted");
     } finally {
       await client.close?.();
@@ -416,7 +340,7 @@ export class ManagedReconciler {
       pass.generation = pass.mr.metadata.generation;
       pass.mr = { ...pass.mr, status: { ...pass.mr.status, observedGeneration: pass.generation } };
     }
-    this.#event(
+    this.#report.event(
       pass,
       "Normal",
       EventReason.LateInitialized,
@@ -427,67 +351,6 @@ export class ManagedReconciler {
   async #publishConnection(mr: Managed, details: Record<string, string> | undefined): Promise<void> {
     if (!details || !mr.spec.writeConnectionSecretToRef) return;
     await step(Step.PublishConnection, () => this.#d.connectionSecrets.write(mr, details));
-  }
-
-  #detected(pass: Pass, fields: DriftField[]): void {
-    pass.status.drift = { ...pass.drift(), fields, lastDetectedTime: pass.now };
-    pass.setDrifted({
-      status: "True",
-      reason: Reason.DriftDetected,
-      message: `${fields.length} field(s) differ from the spec`,
-    });
-    this.#event(pass, "Warning", EventReason.DriftDetected, `Drift in ${describeFields(fields)}`);
-    this.#d.metrics?.driftDetected(this.#d.kind.kind, fields.length);
-  }
-
-  #corrected(pass: Pass, fields: DriftField[]): void {
-    const drift = pass.drift();
-    const detectedAt = drift.lastDetectedTime ? Date.parse(drift.lastDetectedTime) : undefined;
-    pass.status.drift = withHistory(
-      { ...drift, fields: [], corrections: drift.corrections + 1, lastCorrectedTime: pass.now },
-      { time: pass.now, action: "Corrected", fields: fields.map((f) => f.path) },
-    );
-    pass.setDrifted({
-      status: "False",
-      reason: Reason.DriftCorrected,
-      message: `corrected ${paths(fields)}`,
-    });
-    this.#event(pass, "Normal", EventReason.DriftCorrected, `Corrected ${describeFields(fields)}`);
-    this.#d.metrics?.driftCorrected(
-      this.#d.kind.kind,
-      detectedAt === undefined ? undefined : (this.#d.now() - detectedAt) / 1000,
-    );
-  }
-
-  /** Reports drift without correcting it; a history entry and an event only when the set of fields changes. */
-  #report(pass: Pass, fields: DriftField[], isDrift: boolean, policyForbids: boolean): void {
-    const drift = pass.drift();
-    if (!samePaths(drift.fields, fields)) {
-      pass.status.drift = withHistory(
-        { ...drift, fields, lastDetectedTime: pass.now },
-        { time: pass.now, action: "Reported", fields: fields.map((f) => f.path) },
-      );
-      if (isDrift || policyForbids) {
-        this.#event(
-          pass,
-          "Warning",
-          EventReason.DriftDetected,
-          `Drift in ${describeFields(fields)}${policyForbids ? " (not corrected: managementPolicies do not allow Update)" : ""}`,
-        );
-        this.#d.metrics?.driftDetected(this.#d.kind.kind, fields.length);
-      }
-    }
-    pass.setDrifted({
-      status: "True",
-      reason: Reason.DriftDetected,
-      message: policyForbids
-        ? "the cloud differs from the spec; managementPolicies do not allow Update, so it is only reported"
-        : "the cloud differs from the spec; waiting for the cloud to finish its current operation",
-    });
-  }
-
-  #event(pass: Pass, type: "Normal" | "Warning", reason: string, message: string): void {
-    this.#d.events.record(pass.mr, type, reason, message);
   }
 
   /** Writes status only when it changed, so an idle cluster makes no writes. */
@@ -512,19 +375,10 @@ export class ManagedReconciler {
 
   async #fail(pass: Pass, err: StepError): Promise<ReconcileOutcome> {
     const retryIn = err.retryAfterMs;
-    const message = retryIn === undefined ? err.message : `${err.message} (retrying in ${retryIn / 1000}s)`;
+    this.#report.failed(pass, err);
     const fields = { step: err.step, err: err.detail, terminal: err.terminal, resource: resourceOf(pass.mr) };
     if (retryIn === undefined) this.#d.log?.warn(fields, "reconcile failed");
     else this.#d.log?.info({ ...fields, retryInMs: retryIn }, "reconcile waits");
-    const previous = getCondition(pass.status.conditions, ConditionType.Synced);
-    pass.setSynced({
-      status: "False",
-      reason: err.terminal ? Reason.ReconcileTerminal : Reason.ReconcileError,
-      message,
-    });
-    if (previous?.message !== message) {
-      this.#event(pass, retryIn === undefined ? "Warning" : "Normal", err.reason, message);
-    }
     try {
       await this.#writeStatus(pass);
     } catch (writeErr) {
@@ -544,8 +398,4 @@ export class ManagedReconciler {
 /** "namespace/name", for logs. */
 export function resourceOf(mr: Managed): string {
   return `${mr.metadata.namespace ?? ""}/${mr.metadata.name}`;
-}
-
-function paths(fields: readonly DriftField[]): string {
-  return fields.map((f) => f.path).join(", ");
 }
