@@ -76,7 +76,7 @@ const PULUMI_RESOURCE_KUBERNETES: GoBuildSpec = {
     for (const f of ["generate.go", "schema.json", "terraform-mapping.json"]) {
       await copyFile(join(src, f), join(stageDir, f));
     }
-    await go(["run", "-mod=readonly", "generate.go"], {
+    await go(["run", "-v", "-mod=readonly", "generate.go"], {
       cwd: stageDir,
       env: { VERSION: PULUMI_KUBERNETES_VERSION },
       what: "generating the schema embed",
