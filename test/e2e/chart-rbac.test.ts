@@ -187,24 +187,10 @@ describe("the controller under the chart's ServiceAccount", {
 
   it("deletes it again, through its finalizer", async () => {
     const db = new Objects(SqlInstanceKind, tenant.name);
-    await db.api.deleteNamespacedCustomObject({
-      group: "aws.setpoint.dev",
-      version: "v1alpha1",
-      namespace: tenant.name,
-      plural: "sqlinstances",
-      name: "rbac-db",
+    await db.delete("rbac-db");
+    await db.waitUntilGone("rbac-db").catch((err: Error) => {
+      throw new Error(`${err.message}\ncontroller output:\n${log()}`);
     });
-    await waitFor(
-      () =>
-        db.get("rbac-db").then(
-          () => false,
-          () => true,
-        ),
-      {
-        what: `the SqlInstance to be gone (output: ${log()})`,
-        timeoutMs: 60_000,
-      },
-    );
   });
 
   it("was never refused by the API server", () => {
