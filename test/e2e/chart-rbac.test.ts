@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqlInstanceKind } from "../../apis/aws/v1alpha1/sqlinstance.ts";
+import { freePort } from "../../controlplane/ports.ts";
 import { installAwsProviderConfig } from "../support/aws.ts";
 import { Objects } from "../support/engine.ts";
 import {
@@ -29,14 +29,6 @@ import { needTool, pathOf, skipUnless } from "../support/tools.ts";
 
 const helmTool = needTool("helm");
 const SETPOINT = fileURLToPath(new URL("../../bin/setpoint.mjs", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function tokenKubeconfig(server: string, caPem: string, token: string, user: string): string {
   return JSON.stringify({
