@@ -1,6 +1,6 @@
 // Builds a Go program from the Go module proxy into the machine-wide cache, once per machine. This is
 // the one mechanism behind every binary the project builds: kube-apiserver and etcd (binaries.ts), and
-// helm, the Pulumi CLI and its kubernetes plugin (tools.ts).
+// helm, kustomize, the Pulumi CLI and its kubernetes plugin (tools.ts).
 //
 // Why build instead of download: the only network this project may use is the package registries, and
 // the Go module proxy is one of them. A wrapper module under controlplane/<name> pins the versions
@@ -77,7 +77,7 @@ async function specHash(spec: GoBuildSpec): Promise<string> {
 }
 
 /** The cache path a spec builds to (it may not exist yet). */
-export async function cachedPath(spec: GoBuildSpec): Promise<string> {
+async function cachedPath(spec: GoBuildSpec): Promise<string> {
   return join(binCacheDir(), `${spec.name}-${spec.version}-${await specHash(spec)}`);
 }
 

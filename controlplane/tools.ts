@@ -5,13 +5,15 @@
 // A tool that cannot be built is not an error here: tryTool answers with the reason, and the tests that
 // need it skip loudly with that reason (test/support/tools.ts). A missing kube-apiserver still fails.
 
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { copyFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { ensureGoBinary, type GoBuildSpec, type Log } from "./go-build.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
 
 export const HELM_VERSION = "v3.22.0";
 export const KUSTOMIZE_VERSION = "v5.8.2";
@@ -72,7 +74,11 @@ const PULUMI_RESOURCE_KUBERNETES: GoBuildSpec = {
   // Upstream's `go generate` step: generate.go reads schema.json and terraform-mapping.json from its
   // directory, sets the schema's version, and writes the two *-embed.json files that main.go embeds.
   prepare: async (stageDir, go) => {
-    const src = join(moduleDirOf(PULUMI_KUBERNETES_MODULE, stageDir), "cmd", "pulumi-resource-kubernetes");
+    const src = join(
+      await moduleDirOf(PULUMI_KUBERNETES_MODULE, stageDir),
+      "cmd",
+      "pulumi-resource-kubernetes",
+    );
     for (const f of ["generate.go", "schema.json", "terraform-mapping.json"]) {
       await copyFile(join(src, f), join(stageDir, f));
     }
@@ -85,12 +91,12 @@ const PULUMI_RESOURCE_KUBERNETES: GoBuildSpec = {
 };
 
 /** Where the module cache holds a dependency of the module in `dir` (downloading it if needed). */
-function moduleDirOf(module: string, dir: string): string {
-  const r = spawnSync("go", ["mod", "download", "-json", module], { cwd: dir, encoding: "utf8" });
+async function moduleDirOf(module: string, dir: string): Promise<string> {
+  const r = await run("go", ["mod", "download", "-json", module], { cwd: dir }).catch(
+    (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? "", stderr: err.stderr ?? "" }),
+  );
   const info = JSON.parse(r.stdout || "{}") as { Dir?: string; Error?: string };
-  if (r.status !== 0 || !info.Dir) {
-    throw new Error(`go mod download ${module} failed: ${info.Error ?? r.stderr.trim()}`);
-  }
+  if (!info.Dir) throw new Error(`go mod download ${module} failed: ${info.Error ?? r.stderr.trim()}`);
   return info.Dir;
 }
 
