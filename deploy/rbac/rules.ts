@@ -68,6 +68,10 @@ export function clusterRules(): PolicyRule[] {
     // create + update: generated passwords and connection Secrets, next to each resource
     // (controller/kube/secrets.ts upsertOwnedSecret: create, or a PUT of the whole Secret).
     // No list or watch: the controller cannot enumerate Secrets, it reads only the ones it is named.
+    // No delete either. Under OwnerReferencesPermissionEnforcement, adding an ownerReference to a Secret
+    // that already exists (upsertOwnedSecret taking over an empty Secret that no one controls) is allowed
+    // only to whom may delete it; that rare path is then refused and reported (Synced=False), which is
+    // better than letting the controller delete any Secret in the cluster.
     { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update"] },
     // create + patch: Events on each resource, in its namespace; repeats are patched to bump their
     // count (controller/kube/events.ts KubeEventSink).
