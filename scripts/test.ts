@@ -5,18 +5,21 @@
 //   npm test -- test/e2e/smoke.test.ts    only files whose path contains an argument
 //   npm test -- --test-name-pattern=foo   any --test-* flag is passed on to node's test runner
 //
-// When any e2e file is selected, it builds/installs the tools if needed, starts ONE environment
+// When any e2e file is selected, it builds/installs the tools if needed (the control plane, moto, and
+// the extra tools that the selected files declare with needTool(), see test/support/tools.ts), starts ONE environment
 // (kube-apiserver + etcd + seeded moto) for the whole run, passes it to the tests through the
 // SETPOINT_TEST_* variables (see test/support/env.ts), runs a single `node --test` child so the closing
 // summary is node's own, stops the environment (also on Ctrl-C), and exits with the child's code.
 
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Environment, prepareTools, startEnvironment } from "../controlplane/env.ts";
 import { registerCleanup, spawnManaged } from "../controlplane/process.ts";
+import { isToolName, TOOL_NAMES, type ToolName } from "../controlplane/tools.ts";
 import { ENV_AWS_ENDPOINT, ENV_AWS_REGION, ENV_KUBECONFIG, ENV_MOTO_URL } from "../test/support/env.ts";
+import { missingEnvName, neededToolNames, toolEnvName } from "../test/support/tools.ts";
 
 const MIN_NODE_MAJOR = 22;
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -55,6 +58,16 @@ interface Args {
   e2e: boolean;
   filters: string[];
   nodeFlags: string[];
+}
+
+/** The extra tools the given e2e files declare, in build order (the order of TOOL_NAMES). */
+async function toolsNeededBy(files: string[]): Promise<ToolName[]> {
+  const wanted = new Set<string>();
+  for (const f of files)
+    for (const n of neededToolNames(await readFile(join(root, f), "utf8"))) wanted.add(n);
+  const unknown = [...wanted].filter((n) => !isToolName(n));
+  if (unknown.length > 0) throw new Error(`needTool() names unknown tools: ${unknown.join(", ")}`);
+  return TOOL_NAMES.filter((n) => wanted.has(n));
 }
 
 function parseArgs(argv: string[]): Args {
@@ -113,11 +126,20 @@ async function main(): Promise<number> {
   try {
     if (e2eFiles.length > 0) {
       const t0 = Date.now();
-      const tools = await prepareTools(say);
+      const extra = await toolsNeededBy(e2eFiles);
+      const tools = await prepareTools(say, extra);
+      const extraTimes = tools.tools.map((t) => `${t.name} ${"path" in t ? secs(t.ms) : "NOT BUILT"}`);
       say(
         `tools ready in ${secs(Date.now() - t0)} (kube-apiserver/etcd binaries ${secs(tools.timings.binaries)}, ` +
-          `moto venv ${secs(tools.timings.motoVenv)})`,
+          `moto venv ${secs(tools.timings.motoVenv)}${extraTimes.length > 0 ? `, ${extraTimes.join(", ")}` : ""})`,
       );
+      for (const t of tools.tools) {
+        if ("path" in t) childEnv[toolEnvName(t.name)] = t.path;
+        else {
+          childEnv[missingEnvName(t.name)] = t.reason;
+          say(`the tests that need ${t.name} will be SKIPPED: ${t.reason}`);
+        }
+      }
       env = await startEnvironment(say, tools);
       say(
         `environment up in ${secs(env.timings.start)}: kube-apiserver ${env.kube.server}, ` +
