@@ -7,8 +7,9 @@
 // dynamically.
 
 /**
- * undici 8.x needs 22.19.0, the highest floor among the production dependencies. package.json
- * `engines.node` says the same; bin/node-version.test.ts checks both against node_modules.
+ * undici 8.x needs 22.19.0, the highest floor among the bundled packages (scripts/bundle.test.ts
+ * checks every one's engines field against it). package.json `engines.node` says the same
+ * (bin/node-version.test.ts).
  */
 export const MIN_NODE = "22.19.0";
 

@@ -4,6 +4,7 @@
 // program (dist/setpoint.mjs, from `npm run build`) is imported; see node-version.mjs for why.
 // From a checkout, `npm run setpoint -- <args>` runs the sources through tsx instead.
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { requireNode } from "./node-version.mjs";
 
 requireNode(
@@ -13,7 +14,7 @@ requireNode(
 const program = new URL("../dist/setpoint.mjs", import.meta.url);
 if (!existsSync(program)) {
   process.stderr.write(
-    `setpoint: ${program.pathname} is missing. In a checkout, build it with \`npm run build\`, or run the sources with \`npm run setpoint -- <args>\`.\n`,
+    `setpoint: ${fileURLToPath(program)} is missing. In a checkout, build it with \`npm run build\`, or run the sources with \`npm run setpoint -- <args>\`.\n`,
   );
   process.exit(1);
 }

@@ -311,9 +311,19 @@ export async function applyEmulatorProviderConfig(kc: KubeConfig, endpoint: stri
 }
 
 /** What `setpoint env` prints once everything is up: where things are and the next commands. */
-export function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: string }): string {
+function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: string }): string {
   const examples = relative(process.cwd(), EXAMPLES) || ".";
   const credentials = `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${SEED_REGION}`;
+  const steps: [string, string][] = [
+    ["npm run setpoint -- run", "the controller"],
+    [
+      `kubectl apply -f ${join(examples, "sqlinstance.yaml")}`,
+      `a SqlInstance (or ${join(examples, "loadbalancer.yaml")})`,
+    ],
+    ["kubectl get sqlinstances -A -w", "watch it become Ready"],
+    ["npm run setpoint -- drift -A", "the drift report"],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length));
   return [
     "The local environment is up:",
     `  kube-apiserver  ${env.server} (setpoint's CRDs installed)`,
@@ -322,10 +332,7 @@ export function envUsage(env: { kubeconfigPath: string; server: string; awsEndpo
     "",
     "In another shell:",
     `  export KUBECONFIG=${env.kubeconfigPath}`,
-    "  npm run setpoint -- run                          # the controller",
-    `  kubectl apply -f ${join(examples, "sqlinstance.yaml")}     # a SqlInstance (and ${join(examples, "loadbalancer.yaml")})`,
-    "  kubectl get sqlinstances -A -w",
-    "  npm run setpoint -- drift -A                     # the drift report",
+    ...steps.map(([command, what]) => `  ${command.padEnd(width)}  # ${what}`),
     `  ${credentials} aws --endpoint-url ${env.awsEndpoint} rds describe-db-instances`,
     "",
     "Ctrl-C stops everything.",

@@ -96,27 +96,27 @@ export async function assembleLayers(outDir: string, log: Log, spec: ImageSpec =
   await mkdir(work, { recursive: true });
   const dir = (name: LayerName) => join(outDir, name);
 
-  const t1 = Date.now();
+  const tNode = Date.now();
   const node = await fetchNode(work, spec.nodeVersion);
   await mkdir(join(dir("node"), dirname(NODE_PATH).slice(1)), { recursive: true });
   await copyFile(node.path, join(dir("node"), NODE_PATH.slice(1)));
   await mkdir(join(dir("node"), "usr/local/share/doc/node"), { recursive: true });
   await copyFile(node.licence, join(dir("node"), "usr/local/share/doc/node/LICENSE"));
   log(
-    `layer node: Node ${spec.nodeVersion} from the npm package node-${process.platform}-${process.arch} (${secs(t1)})`,
+    `layer node: Node ${spec.nodeVersion} from the npm package node-${process.platform}-${process.arch} (${secs(tNode)})`,
   );
 
-  const t0 = Date.now();
+  const tLibraries = Date.now();
   const { packages, libraries } = await runtimeLibraries(dir("runtime-libraries"), work, node.path, spec);
   log(
     `layer runtime-libraries: ${libraries.length} files from ${Object.entries(packages)
       .map(([p, v]) => `${p} ${v}`)
-      .join(", ")} (${secs(t0)})`,
+      .join(", ")} (${secs(tLibraries)})`,
   );
 
-  const t2 = Date.now();
+  const tApp = Date.now();
   const pkg = await setpointPackage(dir("setpoint"), work);
-  log(`layer setpoint: ${pkg} unpacked into ${APP_DIR} (${secs(t2)})`);
+  log(`layer setpoint: ${pkg} unpacked into ${APP_DIR} (${secs(tApp)})`);
 
   await rm(work, { recursive: true, force: true });
   for (const { name } of spec.layers) await normalise(dir(name), epoch);

@@ -18,7 +18,7 @@ import { type ManagedProcess, spawnManaged } from "../../controlplane/process.ts
 import { ROOT } from "../../scripts/bundle.ts";
 import { Objects } from "../support/engine.ts";
 import { waitFor } from "../support/env.ts";
-import { waitUntilReady } from "../support/roundtrip.ts";
+import { fastRunEnv, waitUntilReady } from "../support/roundtrip.ts";
 
 describe("setpoint env", { timeout: 5 * 60_000 }, () => {
   let work: string;
@@ -76,9 +76,7 @@ describe("setpoint env", { timeout: 5 * 60_000 }, () => {
       env: {
         ...process.env,
         KUBECONFIG: printed.kubeconfig,
-        SETPOINT_METRICS_ADDRESS: metrics,
-        SETPOINT_CONVERGING_POLL_INTERVAL: "1s",
-        SETPOINT_MIN_POLL_INTERVAL: "500ms",
+        ...fastRunEnv(metrics),
       },
       logPath: join(work, "controller.log"),
     });

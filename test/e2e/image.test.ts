@@ -19,7 +19,7 @@ import { BUILD_TOOLS, ensureTools, RUN_TOOLS } from "../../deploy/image/tools.ts
 import { installAwsProviderConfig } from "../support/aws.ts";
 import { type Container, fileForUser, runContainer, unpackImage } from "../support/container.ts";
 import { kubeconfigPath, useNamespace } from "../support/env.ts";
-import { sqlInstanceRoundTrip, waitUntilReady } from "../support/roundtrip.ts";
+import { fastRunEnv, sqlInstanceRoundTrip, waitUntilReady } from "../support/roundtrip.ts";
 
 const say = (line: string) => console.error(`[image test] ${line}`);
 
@@ -177,11 +177,7 @@ describe("the container image", { timeout: 10 * 60_000 }, () => {
         binds: [{ source: kubeconfig, destination: "/var/run/setpoint/kubeconfig" }],
         env: {
           KUBECONFIG: "/var/run/setpoint/kubeconfig",
-          SETPOINT_NAMESPACE: ns.name,
-          SETPOINT_METRICS_ADDRESS: metrics,
-          SETPOINT_POLL_INTERVAL: "2s",
-          SETPOINT_CONVERGING_POLL_INTERVAL: "1s",
-          SETPOINT_MIN_POLL_INTERVAL: "500ms",
+          ...fastRunEnv(metrics, ns.name),
         },
         logPath,
       });

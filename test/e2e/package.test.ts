@@ -14,7 +14,7 @@ import { spawnManaged } from "../../controlplane/process.ts";
 import { ROOT } from "../../scripts/bundle.ts";
 import { installAwsProviderConfig } from "../support/aws.ts";
 import { kubeconfigPath, useNamespace } from "../support/env.ts";
-import { sqlInstanceRoundTrip, waitUntilReady } from "../support/roundtrip.ts";
+import { fastRunEnv, sqlInstanceRoundTrip, waitUntilReady } from "../support/roundtrip.ts";
 
 const exec = promisify(execFile);
 
@@ -95,11 +95,7 @@ describe("the npm package", { timeout: 5 * 60_000 }, () => {
       env: {
         ...env,
         KUBECONFIG: kubeconfigPath(),
-        SETPOINT_NAMESPACE: ns.name,
-        SETPOINT_METRICS_ADDRESS: metrics,
-        SETPOINT_POLL_INTERVAL: "2s",
-        SETPOINT_CONVERGING_POLL_INTERVAL: "1s",
-        SETPOINT_MIN_POLL_INTERVAL: "500ms",
+        ...fastRunEnv(metrics, ns.name),
       },
       logPath: join(work, "controller.log"),
     });
