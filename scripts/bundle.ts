@@ -3,12 +3,13 @@
 // with no node_modules, no TypeScript loader and no devDependencies.
 //
 // Why a bundle and not tsc's output, and why minified: measured by `npm run bench -- build` (figures
-// in bench/README.md; RSS after start / with 100 SqlInstances): tsx 257/371 MB, tsc's file-by-file
-// output 158/270 MB, this bundle unminified 125/214 MB, minified 108/202 MB. Tree-shaking leaves out
-// the generated Kubernetes API models and AWS SDK code that setpoint never reaches, and V8 holds less
-// source. Only whitespace and syntax are minified: names stay, so stack traces stay readable, and a
-// linked source map (without the sources) maps them back to the TypeScript files under
-// `NODE_OPTIONS=--enable-source-maps`. esbuild is the bundler tsx already runs on.
+// in bench/README.md; RSS after start / with 100 SqlInstances, median of 3): tsx 264/369 MB, tsc's
+// file-by-file output 159/270 MB, this bundle unminified 122/205 MB, minified 115/194 MB.
+// Tree-shaking leaves out the generated Kubernetes API models and AWS SDK code that setpoint never
+// reaches, and V8 holds less source. Only whitespace and syntax are minified: names stay, so stack
+// traces stay readable, and a linked source map (without the sources) maps them back to the
+// TypeScript files under `NODE_OPTIONS=--enable-source-maps`. esbuild is the bundler tsx already
+// runs on.
 //
 // Code splitting keeps the lazily imported parts (the AWS SDK's credential providers, `crds --write`)
 // in chunks of their own, loaded only when used. The licences of the bundled packages go to
