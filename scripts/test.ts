@@ -15,13 +15,21 @@ import { readdir, readFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Environment, prepareTools, startEnvironment } from "../controlplane/env.ts";
-import { registerCleanup, spawnManaged } from "../controlplane/process.ts";
-import { isToolName, TOOL_NAMES, type ToolName } from "../controlplane/tools.ts";
-import { ENV_AWS_ENDPOINT, ENV_AWS_REGION, ENV_KUBECONFIG, ENV_MOTO_URL } from "../test/support/env.ts";
-import { missingEnvName, neededToolNames, toolEnvName } from "../test/support/tools.ts";
+import { CHECKOUT_HINT, requireNode } from "../bin/node-version.mjs";
+import type { Environment } from "../controlplane/env.ts";
+import type { ToolName } from "../controlplane/tools.ts";
 
-const MIN_NODE_MAJOR = 22;
+// Before anything heavy is imported: on an old Node, the test support's imports would crash first.
+requireNode("npm test", CHECKOUT_HINT);
+const { prepareTools, startEnvironment } = await import("../controlplane/env.ts");
+const { registerCleanup, spawnManaged } = await import("../controlplane/process.ts");
+const { isToolName, TOOL_NAMES } = await import("../controlplane/tools.ts");
+const { ENV_AWS_ENDPOINT, ENV_AWS_REGION, ENV_KUBECONFIG, ENV_MOTO_URL } = await import(
+  "../test/support/env.ts"
+);
+const { missingEnvName, neededToolNames, toolEnvName } = await import("../test/support/tools.ts");
+const { bundle } = await import("./bundle.ts");
+
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const SKIP_DIRS = new Set(["node_modules", ".git", ".venv", "dist", ".setpoint"]);
 const E2E_DIR = join("test", "e2e");
@@ -30,17 +38,6 @@ const DEFAULT_TEST_TIMEOUT_MS = 5 * 60_000;
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-function checkNode(): void {
-  const major = Number.parseInt(process.versions.node.split(".")[0] ?? "0", 10);
-  if (major < MIN_NODE_MAJOR) {
-    say(
-      `Node ${process.versions.node} is too old: this project needs Node >= ${MIN_NODE_MAJOR}. ` +
-        "Run through `npm test`, which uses the Node in node_modules/.bin (installed from package.json).",
-    );
-    process.exit(1);
-  }
-}
 
 async function findTests(dir: string, out: string[] = []): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -102,7 +99,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function main(): Promise<number> {
-  checkNode();
   const args = parseArgs(process.argv.slice(2));
   const all = (await findTests(root)).sort();
   const isE2e = (f: string) => f.startsWith(E2E_DIR + sep);
@@ -125,6 +121,9 @@ async function main(): Promise<number> {
   let env: Environment | undefined;
   try {
     if (e2eFiles.length > 0) {
+      // The e2e tests run the shipped command (bin/setpoint.mjs), which runs the compiled build.
+      const built = await bundle();
+      say(`compiled build in dist/ in ${secs(built.millis)}`);
       const t0 = Date.now();
       const extra = await toolsNeededBy(e2eFiles);
       const tools = await prepareTools(say, extra);

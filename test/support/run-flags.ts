@@ -1,10 +1,11 @@
 // The flags of `setpoint run`, read from its own --help (commander prints each flag with its default and
-// environment variable), so that a flag added to cli/main.ts shows up here without a list to update.
+// environment variable), so that a flag added to cli/run-options.ts shows up here without a list to
+// update. It runs the checkout's sources (cli/main.ts through tsx), so the unit tier needs no build.
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-const SETPOINT = fileURLToPath(new URL("../../bin/setpoint.mjs", import.meta.url));
+const SETPOINT = fileURLToPath(new URL("../../cli/main.ts", import.meta.url));
 
 export interface RunFlag {
   /** "poll-interval" */
@@ -38,9 +39,13 @@ export function parseRunHelp(help: string): RunFlag[] {
 }
 
 export async function runFlags(): Promise<RunFlag[]> {
-  const { stdout } = await promisify(execFile)(process.execPath, [SETPOINT, "run", "--help"], {
-    env: { ...process.env, COLUMNS: "400" },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", SETPOINT, "run", "--help"],
+    {
+      env: { ...process.env, COLUMNS: "400" },
+    },
+  );
   const flags = parseRunHelp(stdout);
   if (flags.length === 0 || flags.some((f) => !f.env)) {
     throw new Error(`could not read the flags and their variables from \`setpoint run --help\`:\n${stdout}`);
