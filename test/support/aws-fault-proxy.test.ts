@@ -2,8 +2,6 @@
 // server standing in for the emulator so that no moto is needed: what the SDK makes of each fault is
 // the point, and the stand-in records exactly which calls reached "the cloud".
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import {
@@ -22,48 +20,7 @@ import {
   faultForDraw,
   isMutatingAction,
 } from "./aws-fault-proxy.ts";
-
-/** Stands in for the emulator: answers every action with an empty result and records it. */
-class StandInEmulator {
-  readonly received: string[] = [];
-  readonly #server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (req.url?.startsWith("/moto-api/")) {
-        this.received.push(`control ${req.url}`);
-        res.end("{}");
-        return;
-      }
-      const action = new URLSearchParams(Buffer.concat(chunks).toString()).get("Action") ?? "?";
-      this.received.push(action);
-      const ec2 = /Credential=[^/]+\/[^/]+\/[^/]+\/ec2\//.test(req.headers.authorization ?? "");
-      res.writeHead(200, { "content-type": "text/xml" });
-      res.end(
-        ec2
-          ? `<${action}Response><requestId>r</requestId></${action}Response>`
-          : `<${action}Response><${action}Result/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${action}Response>`,
-      );
-    });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((r) => this.#server.listen(0, "127.0.0.1", r));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  count(action: string): number {
-    return this.received.filter((a) => a === action).length;
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((r) => this.#server.close(() => r()));
-  }
-}
+import { StandInEmulator } from "./aws-stand-in.ts";
 
 const emulator = new StandInEmulator();
 let proxy: AwsFaultProxy | undefined;
