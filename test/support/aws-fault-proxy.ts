@@ -33,53 +33,48 @@
 // Every call is journaled ({ seq, service, action, mutating, fault, status }), with counts per action
 // and per fault type, so a test can assert "observe made no mutating call" and a chaos run can print
 // faults injected by type. The emulator's own control API (/moto-api/...) passes through untouched
-// and uncounted. Test support: never used by the controller itself.
-import { createHash } from "node:crypto";
+// and uncounted. Test support: never used by the controller itself. Its pure parts: aws-faults.ts
+// decides which fault a call gets, aws-wire.ts reads calls and writes AWS's error shapes.
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import {
+  AWS_FAULTS,
+  type AwsCall,
+  type AwsCallRecord,
+  type AwsFault,
+  callDraw,
+  checkRates,
+  type FaultRates,
+  type FaultRule,
+  faultForDraw,
+  isMutatingAction,
+  ruleMatches,
+} from "./aws-faults.ts";
+import {
+  actionOf,
+  CONTROL_PATH,
+  errorBody,
+  protocolOf,
+  readBody,
+  relay,
+  resetSocket,
+  serverErrorAnswer,
+  serviceOf,
+  throttleAnswer,
+  type UpstreamAnswer,
+} from "./aws-wire.ts";
 
-/** The faults the proxy can inject, in the order random rates are drawn. */
-export const AWS_FAULTS = ["throttle", "serverError", "reset", "slow", "dropAfterApply"] as const;
-export type AwsFault = (typeof AWS_FAULTS)[number];
-
-/** What the proxy knows about one AWS call when it decides on a fault. */
-export interface AwsCall {
-  /** The SigV4 signing name: "rds", "elasticloadbalancing", "ec2", ... ("unknown" if unsigned). */
-  service: string;
-  /** The API action, e.g. "CreateLoadBalancer" ("unknown" if the request names none). */
-  action: string;
-  /** Not a Describe*, List* or Get* call: it may change the cloud. */
-  mutating: boolean;
-}
-
-export interface AwsCallRecord extends AwsCall {
-  /** 1-based, in arrival order. */
-  seq: number;
-  /** The fault injected, if any. */
-  fault?: AwsFault;
-  /** The HTTP status the caller received; undefined when the connection was reset or is still open. */
-  status?: number;
-  /** True when the call reached the emulator (so a mutating call may have been applied). */
-  forwarded: boolean;
-}
-
-/** Probability per call of each fault, each in [0, 1]; their sum must not exceed 1. */
-export type FaultRates = Partial<Record<AwsFault, number>>;
-
-/** A deterministic fault for tests: "drop the response to the next CreateLoadBalancer". */
-export interface FaultRule {
-  fault: AwsFault;
-  /** The action to match, exactly or by pattern. Default: any action. */
-  action?: string | RegExp;
-  /** The SigV4 service to match, e.g. "elasticloadbalancing". Default: any. */
-  service?: string;
-  /** Only mutating calls, only reads, or any (default). */
-  calls?: "mutating" | "read" | "any";
-  /** Matching calls to let through before the first fault. Default 0. */
-  skip?: number;
-  /** How many matching calls get the fault. Default 1; Infinity for every one. */
-  times?: number;
-}
+export {
+  AWS_FAULTS,
+  type AwsCall,
+  type AwsCallRecord,
+  type AwsFault,
+  callDraw,
+  type FaultRates,
+  type FaultRule,
+  faultForDraw,
+  isMutatingAction,
+} from "./aws-faults.ts";
 
 /** A rule once injected: how often it fired, and a way to wait for it. */
 export interface InjectedRule {
@@ -126,124 +121,6 @@ export interface AwsFaultProxyStats {
  */
 export const SLOW_RESPONSE_MS = 35_000;
 
-const READ_PREFIXES = ["Describe", "List", "Get"];
-
-/** True for an action that may change the cloud: anything but Describe*, List* and Get*. */
-export function isMutatingAction(action: string): boolean {
-  return !READ_PREFIXES.some((p) => action.startsWith(p));
-}
-
-/** A uniform number in [0, 1) for the n-th call of (service, action) under `seed`; pure. */
-export function callDraw(seed: number, service: string, action: string, n: number): number {
-  const digest = createHash("sha256").update(`${seed}\0${service}\0${action}\0${n}`).digest();
-  return digest.readUInt32BE(0) / 2 ** 32;
-}
-
-/** The random fault (or none) for a draw in [0, 1): the rates are laid end to end in AWS_FAULTS order. */
-export function faultForDraw(draw: number, rates: FaultRates): AwsFault | undefined {
-  let edge = 0;
-  for (const fault of AWS_FAULTS) {
-    edge += rates[fault] ?? 0;
-    if (draw < edge) return fault;
-  }
-  return undefined;
-}
-
-function checkRates(rates: FaultRates): void {
-  let sum = 0;
-  for (const [fault, rate] of Object.entries(rates)) {
-    if (!AWS_FAULTS.includes(fault as AwsFault)) throw new Error(`unknown fault ${JSON.stringify(fault)}`);
-    if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
-      throw new Error(`the rate of ${fault} must be a number in [0, 1], not ${String(rate)}`);
-    }
-    sum += rate;
-  }
-  if (sum > 1 + 1e-9) throw new Error(`fault rates add up to ${sum}, more than 1`);
-}
-
-// ---------------------------------------------------------------------------
-// Reading a call
-
-const CONTROL_PATH = "/moto-api/";
-
-/** The signing name from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request`. */
-function serviceOf(headers: http.IncomingHttpHeaders): string {
-  const auth = headers.authorization ?? "";
-  const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
-  return scope?.[1] ?? "unknown";
-}
-
-function actionOf(req: http.IncomingMessage, body: Buffer): string {
-  const target = req.headers["x-amz-target"];
-  if (typeof target === "string" && target.includes(".")) return target.slice(target.lastIndexOf(".") + 1);
-  const type = req.headers["content-type"] ?? "";
-  if (type.includes("application/x-www-form-urlencoded")) {
-    const action = new URLSearchParams(body.toString("utf8")).get("Action");
-    if (action) return action;
-  }
-  const fromQuery = new URL(req.url ?? "/", "http://proxy").searchParams.get("Action");
-  return fromQuery ?? "unknown";
-}
-
-// ---------------------------------------------------------------------------
-// Error answers in the shapes the SDK parses
-
-type Protocol = "query" | "ec2" | "json";
-
-function protocolOf(service: string, req: http.IncomingMessage): Protocol {
-  if (service === "ec2") return "ec2";
-  if (typeof req.headers["x-amz-target"] === "string") return "json";
-  return "query";
-}
-
-interface ErrorAnswer {
-  status: number;
-  code: string;
-  message: string;
-  /** Query protocol only: who is at fault. */
-  type: "Sender" | "Receiver";
-}
-
-function throttleAnswer(protocol: Protocol): ErrorAnswer {
-  if (protocol === "ec2") {
-    return { status: 503, code: "RequestLimitExceeded", message: "Request limit exceeded.", type: "Sender" };
-  }
-  if (protocol === "json") {
-    return { status: 400, code: "ThrottlingException", message: "Rate exceeded", type: "Sender" };
-  }
-  return { status: 400, code: "Throttling", message: "Rate exceeded", type: "Sender" };
-}
-
-function serverErrorAnswer(protocol: Protocol, unavailable: boolean): ErrorAnswer {
-  if (protocol === "ec2") {
-    return unavailable
-      ? { status: 503, code: "Unavailable", message: "The server is overloaded.", type: "Receiver" }
-      : { status: 500, code: "InternalError", message: "An internal error has occurred.", type: "Receiver" };
-  }
-  return unavailable
-    ? { status: 503, code: "ServiceUnavailable", message: "Service is unavailable.", type: "Receiver" }
-    : { status: 500, code: "InternalFailure", message: "An internal error occurred.", type: "Receiver" };
-}
-
-function errorBody(protocol: Protocol, e: ErrorAnswer, requestId: string): { type: string; body: string } {
-  if (protocol === "json") {
-    return {
-      type: "application/x-amz-json-1.1",
-      body: JSON.stringify({ __type: e.code, message: e.message }),
-    };
-  }
-  if (protocol === "ec2") {
-    return {
-      type: "text/xml",
-      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${e.code}</Code><Message>${e.message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
-    };
-  }
-  return {
-    type: "text/xml",
-    body: `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>${e.type}</Type><Code>${e.code}</Code><Message>${e.message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-  };
-}
-
 // ---------------------------------------------------------------------------
 
 interface RuleState {
@@ -256,27 +133,8 @@ interface RuleState {
   done: Promise<void>;
 }
 
-function matches(rule: FaultRule, call: AwsCall): boolean {
-  if (rule.service !== undefined && rule.service !== call.service) return false;
-  if (rule.action !== undefined) {
-    const ok = typeof rule.action === "string" ? rule.action === call.action : rule.action.test(call.action);
-    if (!ok) return false;
-  }
-  if (rule.calls === "mutating" && !call.mutating) return false;
-  if (rule.calls === "read" && call.mutating) return false;
-  return true;
-}
-
 function emptyFaultCounts(): Record<AwsFault, number> {
   return Object.fromEntries(AWS_FAULTS.map((f) => [f, 0])) as Record<AwsFault, number>;
-}
-
-/** Resets the caller's connection; one the caller already closed is left alone. */
-function resetSocket(socket: Socket): void {
-  if (socket.destroyed) return;
-  // An RST, as a crashed middlebox would send; a plain destroy would be a polite FIN.
-  if (typeof socket.resetAndDestroy === "function") socket.resetAndDestroy();
-  else socket.destroy();
 }
 
 export class AwsFaultProxy {
@@ -437,7 +295,7 @@ export class AwsFaultProxy {
     const n = (this.#nth.get(key) ?? 0) + 1;
     this.#nth.set(key, n);
     for (const state of this.#rules) {
-      if (state.removed || !matches(state.rule, call)) continue;
+      if (state.removed || !ruleMatches(state.rule, call)) continue;
       if (state.skipped < (state.rule.skip ?? 0)) {
         state.skipped++;
         continue;
@@ -564,29 +422,4 @@ export class AwsFaultProxy {
       upstream.end(body);
     });
   }
-}
-
-interface UpstreamAnswer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function relay(res: http.ServerResponse, answer: UpstreamAnswer): void {
-  if (res.destroyed) return;
-  const headers = { ...answer.headers };
-  // The body is relayed whole, so its length is known; chunked framing would not match it.
-  delete headers["transfer-encoding"];
-  headers["content-length"] = String(answer.body.length);
-  res.writeHead(answer.status, headers);
-  res.end(answer.body);
 }

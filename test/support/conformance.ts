@@ -45,6 +45,18 @@ import {
 /** SDK client config that reaches the emulator directly, past the proxy: for counting what exists. */
 export type EmulatorAccess = ReturnType<typeof awsClientConfig>;
 
+/** Runs `fn` with an SDK client made for the emulator, and destroys the client afterwards. */
+export async function withClient<C extends { destroy(): void }, T>(
+  client: C,
+  fn: (client: C) => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn(client);
+  } finally {
+    client.destroy();
+  }
+}
+
 /** One derived name, pinned: `derived` is computed by the provider's code, `golden` is written down. */
 export interface GoldenName {
   what: string;

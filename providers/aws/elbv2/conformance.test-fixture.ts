@@ -15,7 +15,11 @@ import {
   LoadBalancerKind,
 } from "../../../apis/aws/v1alpha1/loadbalancer.ts";
 import { SEED_SECURITY_GROUP_ID, SEED_SUBNET_IDS } from "../../../localstack/seed.ts";
-import type { ConformanceFixture, EmulatorAccess } from "../../../test/support/conformance.ts";
+import {
+  type ConformanceFixture,
+  type EmulatorAccess,
+  withClient,
+} from "../../../test/support/conformance.ts";
 import { loadBalancerProvider } from "./index.ts";
 import { deriveLoadBalancerName, targetGroupAwsName } from "./names.ts";
 
@@ -23,17 +27,8 @@ const TARGET_GROUP = "web";
 
 const isNotFound = (err: unknown) => /NotFound/.test(String((err as { name?: string }).name));
 
-async function withElbv2<T>(
-  aws: EmulatorAccess,
-  fn: (c: ElasticLoadBalancingV2Client) => Promise<T>,
-): Promise<T> {
-  const client = new ElasticLoadBalancingV2Client(aws);
-  try {
-    return await fn(client);
-  } finally {
-    client.destroy();
-  }
-}
+const withElbv2 = <T>(aws: EmulatorAccess, fn: (c: ElasticLoadBalancingV2Client) => Promise<T>) =>
+  withClient(new ElasticLoadBalancingV2Client(aws), fn);
 
 /**
  * Every load balancer of that name. Listed, not looked up by name: moto, unlike AWS, lets two

@@ -11,18 +11,16 @@ import {
   type SqlInstanceObservation,
   type SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
-import type { ConformanceFixture, EmulatorAccess } from "../../../test/support/conformance.ts";
+import {
+  type ConformanceFixture,
+  type EmulatorAccess,
+  withClient,
+} from "../../../test/support/conformance.ts";
 import { sqlInstanceProvider } from "./index.ts";
 import { deriveIdentifier } from "./mapping.ts";
 
-async function withRds<T>(aws: EmulatorAccess, fn: (c: RDSClient) => Promise<T>): Promise<T> {
-  const client = new RDSClient(aws);
-  try {
-    return await fn(client);
-  } finally {
-    client.destroy();
-  }
-}
+const withRds = <T>(aws: EmulatorAccess, fn: (c: RDSClient) => Promise<T>) =>
+  withClient(new RDSClient(aws), fn);
 
 async function instancesNamed(c: RDSClient, id: string): Promise<DBInstance[]> {
   const out = await c.send(
