@@ -16,6 +16,19 @@ describe("loadBalancersByName", () => {
     assert.equal(fake.count("describeLoadBalancers"), 2, "two pages");
   });
 
+  it("stops with an error when the pages come round again, instead of listing forever", async () => {
+    const fake = new FakeElb();
+    fake.addLoadBalancer("web", {});
+    const looping = Object.assign(Object.create(fake) as FakeElb, {
+      describeLoadBalancers: async () => ({
+        LoadBalancers: [...fake.lbs.values()],
+        NextMarker: "web",
+        $metadata: {},
+      }),
+    });
+    await assert.rejects(loadBalancersByName(looping, ["web"]), /marker web twice/);
+  });
+
   it("makes no call for no names", async () => {
     const fake = new FakeElb();
     assert.equal((await loadBalancersByName(fake, [])).size, 0);

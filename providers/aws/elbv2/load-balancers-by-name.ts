@@ -20,6 +20,8 @@ export async function loadBalancersByName(
   const out = new Map<string, SdkLoadBalancer[]>();
   if (wanted.size === 0) return out;
   let marker: string | undefined;
+  // moto's markers are names, so with a name held twice a marker can come round again.
+  const seen = new Set<string>();
   do {
     const page = await api.describeLoadBalancers({
       PageSize: LIST_PAGE_SIZE,
@@ -28,9 +30,14 @@ export async function loadBalancersByName(
     for (const lb of page.LoadBalancers ?? []) {
       const name = lb.LoadBalancerName;
       if (name === undefined || !wanted.has(name)) continue;
-      out.set(name, [...(out.get(name) ?? []), lb]);
+      const held = out.get(name) ?? [];
+      if (!held.some((h) => h.LoadBalancerArn === lb.LoadBalancerArn)) out.set(name, [...held, lb]);
     }
     marker = page.NextMarker;
+    if (marker !== undefined && seen.has(marker)) {
+      throw new Error(`DescribeLoadBalancers returned the page marker ${marker} twice; listing stopped`);
+    }
+    if (marker !== undefined) seen.add(marker);
   } while (marker);
   return out;
 }
