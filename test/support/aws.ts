@@ -14,9 +14,13 @@ export const CREDENTIALS_NAMESPACE = "kube-system";
 
 /**
  * Installs the CRDs and a ProviderConfig named `name` (default "default")
- * for the emulator, with credentials from a Secret. Idempotent.
+ * for the emulator, with credentials from a Secret. Idempotent. `endpoint`
+ * replaces the emulator's own, e.g. with an AwsFaultProxy in front of it.
  */
-export async function installAwsProviderConfig(name = "default"): Promise<void> {
+export async function installAwsProviderConfig(
+  name = "default",
+  opts: { endpoint?: string } = {},
+): Promise<void> {
   const kc = testKubeConfig();
   await installKinds(kc, AWS.crds);
   const core = kc.makeApiClient(CoreV1Api);
@@ -45,7 +49,7 @@ export async function installAwsProviderConfig(name = "default"): Promise<void> 
     metadata: { name },
     spec: {
       region: awsRegion(),
-      endpoint: awsEndpoint(),
+      endpoint: opts.endpoint ?? awsEndpoint(),
       credentials: { source: "Secret", secretRef: { namespace: CREDENTIALS_NAMESPACE, name: secretName } },
     },
   };
