@@ -7,15 +7,17 @@ import type { Managed } from "../controller/api/index.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
+import { setAwsRequestTimeout } from "../providers/aws/shared/index.ts";
 import { AWS } from "../providers/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
-import { addRunOptions, managerOptionsFrom, type RunFlags } from "./run-options.ts";
+import { addRunOptions, awsOptionsFrom, managerOptionsFrom, type RunFlags } from "./run-options.ts";
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
+  setAwsRequestTimeout(awsOptionsFrom(flags).requestTimeoutMs);
   if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
   const manager = new Manager({
     kube: kubeClients(kubeConfig),

@@ -4,6 +4,7 @@
 import { type Command, Option } from "commander";
 import { DEFAULTS, rateLimitFor } from "../controller/manager/index.ts";
 import { formatDuration, parseDuration } from "../controller/poll/schedule.ts";
+import { SDK_REQUEST_TIMEOUT_MS } from "../providers/aws/shared/index.ts";
 import { parseCloudBudget } from "./cloud-budget-flag.ts";
 
 function durationOption(flag: string, description: string, env: string, fallbackMs: number): Option {
@@ -62,6 +63,7 @@ export interface RunFlags {
   logLevel: string;
   cloudBudget?: Record<string, { ratePerSecond: number; burst: number }>;
   statusHeartbeat: string;
+  awsRequestTimeout: string;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -150,6 +152,17 @@ export function addRunOptions(cmd: Command): Command {
         .env("SETPOINT_CLOUD_BUDGET")
         .argParser(parseCloudBudget),
     )
+    .addOption(
+      durationOption(
+        "--aws-request-timeout <d>",
+        "how long one AWS API request may wait for its answer before the SDK gives it up and retries",
+        "SETPOINT_AWS_REQUEST_TIMEOUT",
+        SDK_REQUEST_TIMEOUT_MS,
+      ).argParser((v) => {
+        if (parseDuration(v) < 1) throw new Error(`--aws-request-timeout must be longer than 0, got "${v}"`);
+        return v;
+      }),
+    )
     .addOption(boolOption("--install-crds", "apply setpoint's CRDs at start", "SETPOINT_INSTALL_CRDS"))
     .addOption(
       new Option("--log-level <level>", "trace, debug, info, warn or error")
@@ -174,4 +187,9 @@ export function managerOptionsFrom(flags: RunFlags) {
     ...(flags.cloudBudget ? { cloudBudget: flags.cloudBudget } : {}),
     statusHeartbeatMs: parseDuration(flags.statusHeartbeat),
   };
+}
+
+/** The AWS SDK settings from the flags: the request timeout, in ms. */
+export function awsOptionsFrom(flags: RunFlags): { requestTimeoutMs: number } {
+  return { requestTimeoutMs: parseDuration(flags.awsRequestTimeout) };
 }

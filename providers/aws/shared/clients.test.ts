@@ -8,6 +8,7 @@ import {
   destroySharedClients,
   SDK_CONNECTION_TIMEOUT_MS,
   SDK_REQUEST_TIMEOUT_MS,
+  setAwsRequestTimeout,
   sharedClient,
   sharedClientCount,
 } from "./clients.ts";
@@ -54,7 +55,10 @@ function conn(key: string, budget?: { take(k: CloudCallKey): Promise<void> }, se
   return c;
 }
 
-afterEach(() => destroySharedClients());
+afterEach(() => {
+  setAwsRequestTimeout(SDK_REQUEST_TIMEOUT_MS);
+  destroySharedClients();
+});
 
 describe("sharedClient", () => {
   it("returns one client per connection key and service", () => {
@@ -118,6 +122,30 @@ describe("sharedClient", () => {
       socketTimeout: SDK_REQUEST_TIMEOUT_MS,
       connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
     });
+  });
+
+  it("gives clients made after setAwsRequestTimeout the new timeout, and drops the ones made before", () => {
+    const seen: AwsClientConfig[] = [];
+    const factory = (cfg: AwsClientConfig) => {
+      seen.push(cfg);
+      return new RDSClient(cfg);
+    };
+    const before = sharedClient(conn("g"), "rds", factory);
+    setAwsRequestTimeout(2500);
+    assert.equal(sharedClientCount(), 0, "the cache was emptied");
+    const after = sharedClient(conn("g"), "rds", factory);
+    assert.notEqual(after, before);
+    assert.deepEqual(
+      seen.map((c) => [c.requestHandler.requestTimeout, c.requestHandler.socketTimeout]),
+      [
+        [SDK_REQUEST_TIMEOUT_MS, SDK_REQUEST_TIMEOUT_MS],
+        [2500, 2500],
+      ],
+    );
+  });
+
+  it("refuses a request timeout that is not a positive whole number of ms", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => setAwsRequestTimeout(bad), RangeError);
   });
 
   it("fails a call to a server that never answers with a TimeoutError, after every attempt", async () => {

@@ -20,6 +20,33 @@ export const SDK_MAX_ATTEMPTS = 3;
  */
 export const SDK_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * The request timeout clients get, SDK_REQUEST_TIMEOUT_MS unless the process
+ * sets another (`setpoint run --aws-request-timeout`). Process-wide, as the
+ * client cache is: every connection's clients share it.
+ */
+let requestTimeoutMs = SDK_REQUEST_TIMEOUT_MS;
+
+/**
+ * Sets the request (and socket idle) timeout of every SDK client from now
+ * on. Cached clients were made with the old value, so they are dropped and
+ * made again on next use. Throws on a value that is not a positive whole
+ * number of milliseconds.
+ */
+export function setAwsRequestTimeout(ms: number): void {
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new RangeError(`the AWS request timeout must be a positive whole number of ms, got ${ms}`);
+  }
+  if (ms === requestTimeoutMs) return;
+  requestTimeoutMs = ms;
+  destroySharedClients();
+}
+
+/** The request timeout clients are made with now. */
+export function awsRequestTimeout(): number {
+  return requestTimeoutMs;
+}
+
 /** How long opening a connection may take. */
 export const SDK_CONNECTION_TIMEOUT_MS = 5_000;
 
@@ -100,9 +127,9 @@ export function sharedClient<C extends SdkClient>(
     maxAttempts: SDK_MAX_ATTEMPTS,
     retryMode: "standard",
     requestHandler: {
-      requestTimeout: SDK_REQUEST_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs,
       throwOnRequestTimeout: true,
-      socketTimeout: SDK_REQUEST_TIMEOUT_MS,
+      socketTimeout: requestTimeoutMs,
       connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
     },
   };

@@ -11,6 +11,8 @@
 //   conn.key and service, standard retry mode with SDK_MAX_ATTEMPTS attempts,
 //   and a middleware that awaits ctx.budget.take({account, region, service,
 //   operation}) before every HTTP attempt. Never destroy it per resource.
+//   setAwsRequestTimeout(ms) changes every client's request timeout
+//   (SDK_REQUEST_TIMEOUT_MS by default; `setpoint run --aws-request-timeout`).
 // - classifyAwsError(err, terminalCodes): returns the error to throw, a
 //   TerminalError (code = AWS code) for terminal codes and credential
 //   failures (AuthErrorCodes), else err unchanged (transient).
@@ -24,9 +26,12 @@
 //   failure becomes a NotResentError for the engine to retry after observing.
 export {
   type AwsClientConfig,
+  awsRequestTimeout,
   destroySharedClients,
   SDK_MAX_ATTEMPTS,
+  SDK_REQUEST_TIMEOUT_MS,
   type SdkClient,
+  setAwsRequestTimeout,
   sharedClient,
   sharedClientCount,
 } from "./clients.ts";
