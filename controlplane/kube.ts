@@ -5,6 +5,11 @@
 // Authentication is a static token file with one admin user in system:masters, so the kubeconfig is a
 // plain bearer token. TLS is verified: the kubeconfig carries the self-signed serving certificate that
 // kube-apiserver writes to --cert-dir (its SANs include 127.0.0.1 because of --advertise-address).
+//
+// Either process can be stopped and started again on the same ports, data dir and certificates
+// (`cp.kubeApiserver.stop()` / `.start()`, or `cp.restart("etcd")`), so a chaos run can take the API
+// server away under a running controller: its watches then see connection refused, a reconnect, and
+// 410 Gone when the resourceVersion they resume from has been compacted.
 
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -38,12 +43,35 @@ export interface ControlPlane {
   /** The temp dir holding etcd data, certs and the etcd.log / kube-apiserver.log files. */
   dir: string;
   etcdUrl: string;
+  etcd: RestartableProcess;
+  kubeApiserver: RestartableProcess;
+  /**
+   * Stops a component (SIGTERM, or SIGKILL with `kill`), waits `downMs`, and starts it again on the same
+   * ports and data; resolves once it answers ready again.
+   */
+  restart(component: ControlPlaneComponent, opts?: { kill?: boolean; downMs?: number }): Promise<void>;
   /** Stops kube-apiserver, then etcd (SIGTERM, then SIGKILL), and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
 
+export type ControlPlaneComponent = "etcd" | "kube-apiserver";
+
+/** One control-plane process that can be stopped and started again with the same arguments. */
+export interface RestartableProcess {
+  readonly name: ControlPlaneComponent;
+  running(): boolean;
+  /** The running process's pid; undefined while stopped. */
+  pid(): number | undefined;
+  /** SIGTERM then SIGKILL after 5s, or SIGKILL at once with `kill`. Ports, data and certs stay. */
+  stop(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts it again (a no-op while it runs) and waits until it answers ready. */
+  start(): Promise<void>;
+}
+
 const ADMIN_USER = "setpoint-admin";
 const MAX_PORT_ATTEMPTS = 3;
+/** A restart may find its port briefly taken (by another test's freePort probe): how long to retry. */
+const RESTART_PORT_WAIT_MS = 10_000;
 
 class PortInUseError extends Error {}
 
@@ -54,12 +82,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
   const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), "setpoint-cp-"));
   const unregisterDir = registerTempDir(dir);
-  const procs: ManagedProcess[] = [];
+  const components: Component[] = [];
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
       // API server first so it does not spend its shutdown complaining about a vanished etcd.
-      for (const p of [...procs].reverse()) await p.stop();
+      for (const c of [...components].reverse()) await c.stop();
       await rm(dir, { recursive: true, force: true });
       unregisterDir();
       unregisterCleanup();
@@ -84,77 +112,94 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const [clientPort, peerPort] = [await freePort(), await freePort()];
       const url = `http://127.0.0.1:${clientPort}`;
       const peer = `http://127.0.0.1:${peerPort}`;
-      const p = spawnManaged({
+      const c = new Component({
         name: "etcd",
-        command: binaries.etcd,
-        args: [
-          "--name=default",
-          `--data-dir=${join(dir, "etcd")}`,
-          `--listen-client-urls=${url}`,
-          `--advertise-client-urls=${url}`,
-          `--listen-peer-urls=${peer}`,
-          `--initial-advertise-peer-urls=${peer}`,
-          `--initial-cluster=default=${peer}`,
-          // Test data is thrown away: durability buys nothing and fsync dominates write latency.
-          "--unsafe-no-fsync=true",
-          "--log-level=warn",
-        ],
-        logPath: join(dir, `etcd${attempt ? `.${attempt}` : ""}.log`),
+        timeoutMs,
+        what: `etcd to answer ${url}/health`,
+        spawn: () =>
+          spawnManaged({
+            name: "etcd",
+            command: binaries.etcd,
+            args: [
+              "--name=default",
+              `--data-dir=${join(dir, "etcd")}`,
+              `--listen-client-urls=${url}`,
+              `--advertise-client-urls=${url}`,
+              `--listen-peer-urls=${peer}`,
+              `--initial-advertise-peer-urls=${peer}`,
+              `--initial-cluster=default=${peer}`,
+              // Test data is thrown away: durability buys nothing and fsync dominates write latency.
+              "--unsafe-no-fsync=true",
+              "--log-level=warn",
+            ],
+            logPath: join(dir, `etcd${attempt ? `.${attempt}` : ""}.log`),
+          }),
+        probe: async () => {
+          const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+          const body = (await res.json()) as { health?: string };
+          return res.ok && body.health === "true";
+        },
       });
-      procs.push(p);
-      await waitReady(p, timeoutMs, `etcd to answer ${url}/health`, async () => {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-        const body = (await res.json()) as { health?: string };
-        return res.ok && body.health === "true";
-      });
-      return { proc: p, url };
+      components.push(c);
+      await c.startOnce();
+      return { component: c, url };
     });
 
+    const certPath = join(certDir, "apiserver.crt");
+    let ca: string | undefined;
     const api = await withPortRetry(async (attempt) => {
       const port = await freePort();
       const server = `https://127.0.0.1:${port}`;
-      const p = spawnManaged({
+      const c = new Component({
         name: "kube-apiserver",
-        command: binaries.kubeApiserver,
-        args: [
-          `--etcd-servers=${etcd.url}`,
-          `--cert-dir=${certDir}`,
-          "--advertise-address=127.0.0.1",
-          "--bind-address=127.0.0.1",
-          `--secure-port=${port}`,
-          "--service-cluster-ip-range=10.0.0.0/24",
-          "--allow-privileged=true",
-          "--authorization-mode=RBAC",
-          `--token-auth-file=${tokenFile}`,
-          // No controller-manager runs, so no ServiceAccount would ever get created; envtest does the same.
-          "--disable-admission-plugins=ServiceAccount",
-          // Off by default, on in OpenShift and some hardened clusters: setting an ownerReference with
-          // blockOwnerDeletion then needs update on the owner's finalizers, which the chart's RBAC must
-          // grant (deploy/rbac/rules.ts). PodSecurity is on by default (the chart's tests rely on it).
-          "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
-          `--service-account-issuer=${server}/`,
-          `--service-account-key-file=${saPub}`,
-          `--service-account-signing-key-file=${saKey}`,
-          "--profiling=false",
-        ],
-        logPath: join(dir, `kube-apiserver${attempt ? `.${attempt}` : ""}.log`),
+        timeoutMs,
+        what: `kube-apiserver to answer ${server}/readyz`,
+        spawn: () =>
+          spawnManaged({
+            name: "kube-apiserver",
+            command: binaries.kubeApiserver,
+            args: [
+              `--etcd-servers=${etcd.url}`,
+              // A restart finds the serving certificate it wrote here the first time and keeps it, so
+              // clients' kubeconfigs stay valid.
+              `--cert-dir=${certDir}`,
+              "--advertise-address=127.0.0.1",
+              "--bind-address=127.0.0.1",
+              `--secure-port=${port}`,
+              "--service-cluster-ip-range=10.0.0.0/24",
+              "--allow-privileged=true",
+              "--authorization-mode=RBAC",
+              `--token-auth-file=${tokenFile}`,
+              // No controller-manager runs, so no ServiceAccount would ever get created; envtest does the same.
+              "--disable-admission-plugins=ServiceAccount",
+              // Off by default, on in OpenShift and some hardened clusters: setting an ownerReference with
+              // blockOwnerDeletion then needs update on the owner's finalizers, which the chart's RBAC must
+              // grant (deploy/rbac/rules.ts). PodSecurity is on by default (the chart's tests rely on it).
+              "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
+              `--service-account-issuer=${server}/`,
+              `--service-account-key-file=${saPub}`,
+              `--service-account-signing-key-file=${saKey}`,
+              "--profiling=false",
+            ],
+            logPath: join(dir, `kube-apiserver${attempt ? `.${attempt}` : ""}.log`),
+          }),
+        probe: async () => {
+          if (ca === undefined) {
+            if (!existsSync(certPath)) return false;
+            ca = await readFile(certPath, "utf8");
+          }
+          const r = await httpsGet(`${server}/readyz`, ca, token);
+          return r.status === 200;
+        },
       });
-      procs.push(p);
-      const certPath = join(certDir, "apiserver.crt");
-      let ca: string | undefined;
-      await waitReady(p, timeoutMs, `kube-apiserver to answer ${server}/readyz`, async () => {
-        if (ca === undefined) {
-          if (!existsSync(certPath)) return false;
-          ca = await readFile(certPath, "utf8");
-        }
-        const r = await httpsGet(`${server}/readyz`, ca, token);
-        return r.status === 200;
-      });
-      return { proc: p, server, ca: ca as string };
+      components.push(c);
+      await c.startOnce();
+      return { component: c, server, ca: ca as string };
     });
 
     const kubeconfigPath = join(dir, "kubeconfig");
     await writeFile(kubeconfigPath, kubeconfig(api.server, api.ca, token), { mode: 0o600 });
+    const byName = { etcd: etcd.component, "kube-apiserver": api.component } as const;
     return {
       kubeconfigPath,
       server: api.server,
@@ -162,11 +207,76 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       caPem: api.ca,
       dir,
       etcdUrl: etcd.url,
+      etcd: etcd.component,
+      kubeApiserver: api.component,
+      async restart(component, o = {}) {
+        const c = byName[component];
+        await c.stop(o.kill ? { kill: true } : {});
+        if (o.downMs) await sleep(o.downMs);
+        await c.start();
+      },
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+interface ComponentSpec {
+  name: ControlPlaneComponent;
+  /** Spawns the process with its fixed arguments (ports, data dir), appending to its log. */
+  spawn: () => ManagedProcess;
+  probe: () => Promise<boolean>;
+  /** For messages: "etcd to answer http://.../health". */
+  what: string;
+  timeoutMs: number;
+}
+
+class Component implements RestartableProcess {
+  readonly name: ControlPlaneComponent;
+  readonly #spec: ComponentSpec;
+  #proc: ManagedProcess | undefined;
+
+  constructor(spec: ComponentSpec) {
+    this.name = spec.name;
+    this.#spec = spec;
+  }
+
+  running(): boolean {
+    return this.#proc?.running() ?? false;
+  }
+
+  pid(): number | undefined {
+    return this.running() ? this.#proc?.pid : undefined;
+  }
+
+  /** Spawns once and waits until ready; a taken port throws PortInUseError for the caller to pick another. */
+  async startOnce(): Promise<void> {
+    const p = this.#spec.spawn();
+    this.#proc = p;
+    await waitReady(p, this.#spec.timeoutMs, this.#spec.what, this.#spec.probe);
+  }
+
+  async start(): Promise<void> {
+    if (this.running()) return;
+    // The ports are fixed now: a port someone took in the meantime is waited for, not replaced.
+    const deadline = Date.now() + RESTART_PORT_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.startOnce();
+      } catch (err) {
+        if (!(err instanceof PortInUseError) || Date.now() > deadline) throw err;
+        await sleep(250);
+      }
+    }
+  }
+
+  async stop(opts: { kill?: boolean } = {}): Promise<void> {
+    const p = this.#proc;
+    if (!p?.running()) return;
+    if (opts.kill) p.child.kill("SIGKILL");
+    await p.stop();
   }
 }
 
