@@ -236,6 +236,18 @@ describe("AwsFaultProxy", () => {
     assert.deepEqual(p.stats().faultsByAction, { CreateLoadBalancer: { throttle: 1 } });
   });
 
+  it("shows every AWS call with its body to onCall, faulted ones included", async () => {
+    const seen: string[] = [];
+    const p = await startProxy({
+      onCall: (call, body) => seen.push(`${call.action} ${call.mutating} ${body.includes("Name=lb")}`),
+    });
+    p.inject({ action: "CreateLoadBalancer", fault: "throttle" });
+    const c = elbv2(p);
+    await c.send(describeLbs());
+    await failure(c.send(createLb()));
+    assert.deepEqual(seen, ["DescribeLoadBalancers false false", "CreateLoadBalancer true true"]);
+  });
+
   it("passes the emulator's control API through, uncounted and never faulted", async () => {
     const p = await startProxy({ rates: { reset: 1 } });
     const res = await fetch(`${p.url}/moto-api/reset`, { method: "POST" });

@@ -33,8 +33,10 @@
 // Every call is journaled ({ seq, service, action, mutating, fault, status }), with counts per action
 // and per fault type, so a test can assert "observe made no mutating call" and a chaos run can print
 // faults injected by type. The emulator's own control API (/moto-api/...) passes through untouched
-// and uncounted. Test support: never used by the controller itself. Its pure parts: aws-faults.ts
-// decides which fault a call gets, aws-wire.ts reads calls and writes AWS's error shapes.
+// and uncounted. An onCall hook sees every AWS call with its body (a chaos run looks there for
+// identifiers that must never be touched). Test support: never used by the controller itself. Its
+// pure parts: aws-faults.ts decides which fault a call gets, aws-wire.ts reads calls and writes AWS's
+// error shapes.
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
@@ -102,6 +104,11 @@ export interface AwsFaultProxyOptions {
   slowMs?: number;
   /** The interface to listen on. Default 127.0.0.1. */
   host?: string;
+  /**
+   * Sees every AWS call with its request body, before any fault: a chaos run looks in mutating calls
+   * for identifiers of resources that must never be touched.
+   */
+  onCall?: (call: AwsCallRecord, body: Buffer) => void;
 }
 
 /** Counts since the proxy started (or since resetCounts). */
@@ -146,6 +153,7 @@ export class AwsFaultProxy {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #randomFaultsOn: (call: AwsCall) => boolean;
   readonly #slowMs: number;
+  readonly #onCall: ((call: AwsCallRecord, body: Buffer) => void) | undefined;
   #rates: FaultRates;
   #rules: RuleState[] = [];
   #journal: AwsCallRecord[] = [];
@@ -164,6 +172,7 @@ export class AwsFaultProxy {
     checkRates(this.#rates);
     this.#randomFaultsOn = opts.randomFaultsOn ?? (() => true);
     this.#slowMs = opts.slowMs ?? SLOW_RESPONSE_MS;
+    this.#onCall = opts.onCall;
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
         // A proxy bug must not look like an AWS fault: answer plainly and say what broke.
@@ -344,6 +353,7 @@ export class AwsFaultProxy {
     this.#stats.calls++;
     if (call.mutating) this.#stats.mutatingCalls++;
     this.#stats.callsByAction[action] = (this.#stats.callsByAction[action] ?? 0) + 1;
+    this.#onCall?.(record, body);
 
     const fault = this.#decide(call, record);
     if (fault) {
