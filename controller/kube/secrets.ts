@@ -68,6 +68,17 @@ function controlledBy(secret: V1Secret, uid: string | undefined): boolean {
   return uid !== undefined && controllerOf(secret)?.uid === uid;
 }
 
+/** An earlier object of the same kind and name (so gone now), by its ownerReference. */
+function isPredecessor(ref: V1OwnerReference, owner: V1OwnerReference): boolean {
+  const group = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
+  return (
+    ref.uid !== owner.uid &&
+    ref.kind === owner.kind &&
+    ref.name === owner.name &&
+    group(ref.apiVersion) === group(owner.apiVersion)
+  );
+}
+
 /** Terminal: retrying cannot help until someone renames or removes the other Secret. */
 export class SecretOwnedByOtherError extends TerminalError {
   constructor(message: string) {
@@ -128,7 +139,12 @@ export async function upsertOwnedSecret(
         return true;
       }
       const controller = controllerOf(live);
-      if (controller && controller.uid !== ownerRef.uid) {
+      // A controller of this kind and name with another uid was this resource's predecessor: deleted
+      // (a namespace holds one object of a kind and name), its Secret not yet garbage-collected. The
+      // successor takes the Secret over; refusing would leave it failing until the collector runs, and
+      // for good where none runs.
+      const predecessor = controller !== undefined && isPredecessor(controller, ownerRef);
+      if (controller && controller.uid !== ownerRef.uid && !predecessor) {
         throw new SecretOwnedByOtherError(
           `Secret ${namespace}/${name} is controlled by ${controller.kind} ${controller.name}, not by ${owner.kind} ${owner.metadata.name}`,
         );
@@ -147,7 +163,9 @@ export async function upsertOwnedSecret(
           `Secret ${namespace}/${name} has type ${live.type ?? "Opaque"}, expected ${type}; delete it to let setpoint recreate it`,
         );
       }
-      const others = (live.metadata?.ownerReferences ?? []).filter((r) => r.uid !== ownerRef.uid);
+      const others = (live.metadata?.ownerReferences ?? []).filter(
+        (r) => r.uid !== ownerRef.uid && !isPredecessor(r, ownerRef),
+      );
       await core.replaceNamespacedSecret(
         {
           namespace,

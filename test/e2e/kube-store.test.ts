@@ -289,6 +289,30 @@ describe("KubeConnectionSecretWriter", () => {
     assert.equal(secret.metadata?.ownerReferences, undefined);
   });
 
+  test("a Secret left by a deleted resource of the same kind and name is taken over by its successor", async () => {
+    // No garbage collector runs here, as in a cluster where it has not got round to the Secret yet.
+    const name = uniqueName("reborn");
+    const secretName = uniqueName("reborn-conn");
+    const before = await createManaged(name, { writeConnectionSecretToRef: { name: secretName } });
+    await new KubeConnectionSecretWriter(kc).write(before, { endpoint: "old" });
+    await objects.deleteNamespacedCustomObject({
+      group: crd.group,
+      version: crd.version,
+      namespace: ns.name,
+      plural: crd.plural,
+      name,
+    });
+    const after = await createManaged(name, { writeConnectionSecretToRef: { name: secretName } });
+    assert.notEqual(after.metadata.uid, before.metadata.uid);
+    await new KubeConnectionSecretWriter(kc).write(after, { endpoint: "new" });
+    const secret = await core.readNamespacedSecret({ namespace: ns.name, name: secretName });
+    assert.equal(Buffer.from(secret.data?.endpoint ?? "", "base64").toString(), "new");
+    assert.deepEqual(
+      secret.metadata?.ownerReferences?.map((r) => r.uid),
+      [after.metadata.uid],
+    );
+  });
+
   test("a Secret controlled by another object is not taken over", async () => {
     const secretName = uniqueName("taken");
     const first = await createManaged(uniqueName("first"), {
