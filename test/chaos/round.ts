@@ -16,6 +16,7 @@
 //
 // Over 400 lines: it is the one sequence a round is, with its bookkeeping; the parts it drives are
 // in files of their own (workload, specs, cloud-changes, inventory, checks, replicas, process-faults).
+import { appendFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -226,9 +227,16 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   const load0 = loadavg()[0] ?? 0;
   const failures: string[] = [];
   const exits: ReplicaExit[] = [];
-  const log = (line: string) => o.log(`[seed ${o.seed} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`);
   const logDir = join(tmpdir(), `setpoint-chaos-${o.seed}-${process.pid}-${Date.now().toString(36)}`);
   await mkdir(logDir, { recursive: true });
+  // Everything the round did, with wall-clock times to match the controller's logs, in round.log;
+  // the caller's log gets the lines that are not the users' own operations.
+  const roundLog = join(logDir, "round.log");
+  const log = (line: string) => {
+    const stamped = `[seed ${o.seed} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`;
+    appendFileSync(roundLog, `${new Date().toISOString()} ${stamped}\n`);
+    if (!/^(created|edited|deleted|rotated) /.test(line)) o.log(stamped);
+  };
 
   const env: Environment = await startEnvironment(log, await prepareTools(log));
   const cloud = emulatorClients(env.moto.endpoint);

@@ -156,6 +156,7 @@ export class Workload {
     )) as { metadata?: { uid?: string } };
     if (created.metadata?.uid) tracked.uid = created.metadata.uid;
     this.counts.created++;
+    this.#o.log(`created ${r.kind} ${r.namespace}/${r.name} (uid ${tracked.uid})`);
     return tracked;
   }
 
@@ -164,6 +165,7 @@ export class Workload {
     if (r.passwordSecret && rng.chance(0.25)) {
       await this.#putPassword(r.namespace, r.passwordSecret, newPassword());
       this.counts.passwordRotations++;
+      this.#o.log(`rotated the password of ${r.namespace}/${r.name}`);
       return;
     }
     const { what, spec } = editSpec(r.kind, r.spec, rng);
@@ -182,6 +184,7 @@ export class Workload {
     );
     r.spec = spec;
     this.counts.edits[what] = (this.counts.edits[what] ?? 0) + 1;
+    this.#o.log(`edited ${r.kind} ${r.namespace}/${r.name}: ${what}`);
   }
 
   async delete(r: TrackedResource): Promise<void> {
@@ -200,6 +203,7 @@ export class Workload {
     );
     if (!r.deleted) this.counts.deleted++;
     r.deleted = true;
+    this.#o.log(`deleted ${r.kind} ${r.namespace}/${r.name}`);
   }
 
   /** Whether the API server no longer has the object (its finalizer is released). */
