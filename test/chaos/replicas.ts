@@ -3,12 +3,11 @@
 // on its own is started again after a second, as the kubelet would (without its growing backoff, to
 // keep rounds short); one the chaos kills is started again when the chaos says. Every start logs to
 // its own file, which the round scans for secrets at the end.
-import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../controlplane/ports.ts";
+import { type ManagedProcess, spawnManaged } from "../../controlplane/process.ts";
 
 const SETPOINT = fileURLToPath(new URL("../../bin/setpoint.mjs", import.meta.url));
 const RESTART_AFTER_EXIT_MS = 1000;
@@ -49,7 +48,7 @@ export class Replica {
   readonly index: number;
   readonly #o: ReplicaOptions;
   #port = 0;
-  #child: ChildProcess | undefined;
+  #child: ManagedProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #expected: ExitCause | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -77,25 +76,23 @@ export class Replica {
     this.starts++;
     const logPath = join(this.#o.logDir, `replica-${this.index}.${this.starts}.log`);
     this.logPaths.push(logPath);
-    const fd = openSync(logPath, "a");
-    const child = spawn(
-      process.execPath,
-      [SETPOINT, "run", "--leader-elect", "--leader-election-namespace", this.#o.leaseNamespace],
-      {
-        env: {
-          ...process.env,
-          ...this.#o.env,
-          KUBECONFIG: this.#o.kubeconfig,
-          SETPOINT_METRICS_ADDRESS: `127.0.0.1:${this.#port}`,
-        },
-        stdio: ["ignore", fd, fd],
+    // spawnManaged: a round that dies (Ctrl-C, SIGKILL) takes its replicas with it.
+    const child = spawnManaged({
+      name: `setpoint replica ${this.index}`,
+      command: process.execPath,
+      args: [SETPOINT, "run", "--leader-elect", "--leader-election-namespace", this.#o.leaseNamespace],
+      env: {
+        ...process.env,
+        ...this.#o.env,
+        KUBECONFIG: this.#o.kubeconfig,
+        SETPOINT_METRICS_ADDRESS: `127.0.0.1:${this.#port}`,
       },
-    );
-    closeSync(fd);
+      logPath,
+    });
     this.#child = child;
     this.#expected = undefined;
     this.#exited = new Promise((resolve) => {
-      child.once("exit", (code, signal) => {
+      void child.exited.then(({ code, signal }) => {
         this.#child = undefined;
         void this.#classify(logPath, code, signal).then((exit) => {
           this.#o.onExit(exit);
@@ -129,7 +126,7 @@ export class Replica {
     const child = this.#child;
     if (!child) return;
     this.#expected = "killed";
-    child.kill("SIGKILL");
+    child.child.kill("SIGKILL");
     await this.#exited;
   }
 
@@ -140,10 +137,8 @@ export class Replica {
     const child = this.#child;
     if (!child) return;
     this.#expected = "stopped";
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await child.stop(10_000);
     await this.#exited;
-    clearTimeout(timer);
   }
 
   /** Whether this replica says it leads (its setpoint_leader gauge); false when it does not answer. */
