@@ -49,7 +49,15 @@ import {
   SetSubnetsCommand,
   type SetSubnetsCommandInput,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  GetResourcesCommand,
+  type ResourceGroupsTaggingAPIClient,
+} from "@aws-sdk/client-resource-groups-tagging-api";
+import { Tags } from "../../../controller/api/index.ts";
 import { withoutBlindResend } from "../shared/index.ts";
+
+/** The Resource Groups Tagging API takes at most this many values in one tag filter. */
+export const TAG_FILTER_VALUES = 20;
 
 export interface Elbv2Api {
   describeLoadBalancers(
@@ -75,6 +83,11 @@ export interface Elbv2Api {
   deleteListener(input: DeleteListenerCommandInput): Promise<unknown>;
   deleteLoadBalancer(input: DeleteLoadBalancerCommandInput): Promise<unknown>;
   deleteTargetGroup(input: DeleteTargetGroupCommandInput): Promise<unknown>;
+  /**
+   * The ARNs of every target group tagged with one of `uids` (setpoint.dev/uid), by uid: found by
+   * identity, not by name, so a group whose name no spec or status remembers is found too.
+   */
+  targetGroupArnsByUid(uids: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 /**
@@ -86,7 +99,10 @@ export interface Elbv2Api {
  * answered with the existing group or DuplicateTargetGroupName, which
  * client.ts resolves by looking the group up.
  */
-export function sdkElbv2Api(client: ElasticLoadBalancingV2Client): Elbv2Api {
+export function sdkElbv2Api(
+  client: ElasticLoadBalancingV2Client,
+  tagging: ResourceGroupsTaggingAPIClient,
+): Elbv2Api {
   return {
     describeLoadBalancers: (i) => client.send(new DescribeLoadBalancersCommand(i)),
     describeTags: (i) => client.send(new DescribeTagsCommand(i)),
@@ -107,5 +123,26 @@ export function sdkElbv2Api(client: ElasticLoadBalancingV2Client): Elbv2Api {
     deleteListener: (i) => client.send(new DeleteListenerCommand(i)),
     deleteLoadBalancer: (i) => client.send(new DeleteLoadBalancerCommand(i)),
     deleteTargetGroup: (i) => client.send(new DeleteTargetGroupCommand(i)),
+    async targetGroupArnsByUid(uids) {
+      const out = new Map<string, string[]>();
+      for (let i = 0; i < uids.length; i += TAG_FILTER_VALUES) {
+        let token: string | undefined;
+        do {
+          const page = await tagging.send(
+            new GetResourcesCommand({
+              TagFilters: [{ Key: Tags.uid, Values: uids.slice(i, i + TAG_FILTER_VALUES) }],
+              ResourceTypeFilters: ["elasticloadbalancing:targetgroup"],
+              ...(token ? { PaginationToken: token } : {}),
+            }),
+          );
+          for (const r of page.ResourceTagMappingList ?? []) {
+            const uid = r.Tags?.find((t) => t.Key === Tags.uid)?.Value;
+            if (uid && r.ResourceARN) out.set(uid, [...(out.get(uid) ?? []), r.ResourceARN]);
+          }
+          token = page.PaginationToken || undefined;
+        } while (token);
+      }
+      return out;
+    },
   };
 }

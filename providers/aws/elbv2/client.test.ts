@@ -11,6 +11,9 @@ import { externalNameOf, LoadBalancerClient, type LoadBalancerManaged } from "./
 import { awsError, FakeElb } from "./fake.test-helper.ts";
 import { targetGroupAwsName } from "./names.ts";
 
+/** Describe* calls and the lookup of target groups by uid change nothing. */
+const isRead = (op: string) => op.startsWith("describe") || op === "targetGroupArnsByUid";
+
 function managed(name: string, fp: Record<string, unknown> = {}, uid = `uid-${name}`): LoadBalancerManaged {
   return {
     apiVersion: "aws.setpoint.dev/v1alpha1",
@@ -89,7 +92,7 @@ describe("LoadBalancerClient.create", () => {
     fake.addLoadBalancer(externalNameOf(mr), { "setpoint.dev/uid": "someone-else" });
     assert.deepEqual(await new LoadBalancerClient(fake).create(mr), { alreadyExists: true });
     assert.deepEqual(
-      fake.ops().filter((op) => !op.startsWith("describe")),
+      fake.ops().filter((op) => !isRead(op)),
       [],
     );
   });
@@ -355,12 +358,12 @@ describe("LoadBalancerClient with two load balancers of one name (possible in mo
       "the recorded one is the resource, though DescribeLoadBalancers by name shows the newer",
     );
     assert.deepEqual(
-      fake.ops().filter((op) => !op.startsWith("describe")),
+      fake.ops().filter((op) => !isRead(op)),
       [],
     );
     await client.update(mr, obs);
     assert.deepEqual(
-      fake.ops().filter((op) => !op.startsWith("describe")),
+      fake.ops().filter((op) => !isRead(op)),
       ["deleteLoadBalancer"],
     );
     assert.deepEqual([...fake.lbs.keys()], [recorded]);
@@ -404,5 +407,77 @@ describe("LoadBalancerClient with two load balancers of one name (possible in mo
     await client.delete(mr, await client.observe(mr), {});
     assert.equal(fake.count("deleteLoadBalancer"), 2);
     assert.equal(fake.lbs.size, 0);
+  });
+});
+
+describe("LoadBalancerClient and target groups that no name leads to", () => {
+  /** A resource whose spec (generation 2) dropped "api" before any status recorded that "api" was created. */
+  async function specMovedOn(fake: FakeElb) {
+    const both = {
+      targetGroups: [
+        { name: "web", protocol: "HTTP", port: 80 },
+        { name: "api", protocol: "HTTP", port: 8080 },
+      ],
+    };
+    const mr = managed("web", both);
+    const client = await created(fake, mr);
+    const apiArn = mr.status!.atProvider!.targetGroups!.find((t) => t.name === "api")!.arn;
+    const lbName = externalNameOf(mr);
+    // What the next reconcile sees: the new spec, and a status from before the create (none recorded).
+    mr.spec.forProvider = managed("web").spec.forProvider;
+    mr.metadata.generation = 2;
+    mr.status = {
+      observedGeneration: 1,
+      atProvider: { ...mr.status!.atProvider!, targetGroups: [mr.status!.atProvider!.targetGroups![1]!] },
+    };
+    assert.deepEqual(
+      mr.status.atProvider?.targetGroups?.map((t) => t.name),
+      ["web"],
+    );
+    return { mr, client, apiArn, apiAwsName: targetGroupAwsName(lbName, "api") };
+  }
+
+  it("finds one of ours by its uid tag when the status is behind the spec, and update deletes it", async () => {
+    const fake = new FakeElb();
+    const { mr, client, apiArn, apiAwsName } = await specMovedOn(fake);
+    const obs = await client.observe(mr);
+    assert.ok(
+      obs.drift.some((d) => d.path === `forProvider.targetGroups[name=${apiAwsName}]`),
+      JSON.stringify(obs.drift),
+    );
+    await client.update(mr, obs);
+    assert.equal(fake.tgs.has(apiArn), false, "the group the spec dropped is deleted");
+    assert.equal(fake.tgs.size, 1);
+  });
+
+  it("deletes every target group with its uid when the resource is deleted, named or not", async () => {
+    const fake = new FakeElb();
+    const { mr, client, apiArn } = await specMovedOn(fake);
+    mr.metadata.deletionTimestamp = "2024-01-01T00:00:00Z";
+    let result = await client.delete(mr, await client.observe(mr), {});
+    for (let i = 0; i < 3 && !result.gone; i++)
+      result = await client.delete(mr, await client.observe(mr), {});
+    assert.equal(fake.tgs.has(apiArn), false);
+    assert.equal(fake.tgs.size, 0, "nothing left behind");
+    assert.equal(fake.lbs.size, 0);
+  });
+
+  it("makes no lookup by uid while the status is the outcome of a successful reconcile of this spec", async () => {
+    const fake = new FakeElb();
+    const mr = managed("web");
+    const client = await created(fake, mr);
+    mr.metadata.generation = 3;
+    mr.status = {
+      ...mr.status,
+      observedGeneration: 3,
+      conditions: [{ type: "Synced", status: "True", reason: "ReconcileSuccess", lastTransitionTime: "" }],
+    };
+    await client.observe(mr);
+    assert.equal(fake.count("targetGroupArnsByUid"), 0);
+    mr.status.conditions = [
+      { type: "Synced", status: "False", reason: "ReconcileError", lastTransitionTime: "" },
+    ];
+    await client.observe(mr);
+    assert.equal(fake.count("targetGroupArnsByUid"), 1, "after a failure it looks");
   });
 });

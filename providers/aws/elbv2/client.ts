@@ -97,6 +97,24 @@ interface Target {
    * remembers, so a group removed from the spec is still found and deleted.
    */
   tgLocalNames: string[];
+  /**
+   * Also find target groups by uid tag: the status may not remember every
+   * one of ours. A group created for a spec that changed before any status
+   * recorded the group (the status write failed, the process was killed, the
+   * API server was away) is named by neither the spec nor the status.
+   */
+  discover: boolean;
+}
+
+/**
+ * Whether the status may not name every target group of ours: it is not the
+ * outcome of a successful reconcile of the current spec. A deletion always
+ * looks, since whatever it misses is left behind for good.
+ */
+export function statusMayMissTargetGroups(mr: LoadBalancerManaged): boolean {
+  if (mr.metadata.deletionTimestamp !== undefined) return true;
+  const synced = mr.status?.conditions?.find((c) => c.type === "Synced");
+  return mr.status?.observedGeneration !== mr.metadata.generation || synced?.status !== "True";
 }
 
 /** A load balancer we just created: its describe may lag, so the create response stands in. */
@@ -126,6 +144,7 @@ function targetOf(mr: LoadBalancerManaged): Target {
     },
     deleting: mr.metadata.deletionTimestamp !== undefined,
     tgLocalNames: [...names].sort(),
+    discover: statusMayMissTargetGroups(mr),
   };
 }
 
@@ -302,7 +321,10 @@ export class LoadBalancerClient
 
   /** Deletes the target groups carrying our uid; returns how many are still there. */
   async #deleteTargetGroups(t: Target): Promise<number> {
-    const found = await this.#targetGroupsByAwsName(t.tgLocalNames.map((n) => targetGroupAwsName(t.name, n)));
+    const byName = await this.#targetGroupsByAwsName(
+      t.tgLocalNames.map((n) => targetGroupAwsName(t.name, n)),
+    );
+    const found = [...byName, ...(await this.#discoveredTargetGroups([t], byName)).flatMap(([, tgs]) => tgs)];
     const tags = await this.#tagsByArn(found.map((tg) => tg.TargetGroupArn!));
     let remaining = 0;
     for (const tg of found) {
@@ -463,6 +485,12 @@ export class LoadBalancerClient
     ]);
     const tgByAwsName = new Map(sdkTgs.map((tg) => [tg.TargetGroupName!, tg]));
     const attributes = new Map(attributesByLb);
+    const discovered = new Map(
+      await this.#discoveredTargetGroups(
+        targets.filter((t) => t.discover && (lbByName.has(t.name) || t.deleting)),
+        sdkTgs,
+      ),
+    );
 
     // Tags: load balancers (and their duplicates), target groups, and
     // listeners on ports the spec does not name or that two listeners hold
@@ -480,6 +508,7 @@ export class LoadBalancerClient
         if (!ports.has(l.Port ?? 0) || held.get(l.Port ?? 0)! > 1) tagArns.push(l.ListenerArn!);
     }
     for (const tg of sdkTgs) tagArns.push(tg.TargetGroupArn!);
+    for (const tgs of discovered.values()) for (const tg of tgs) tagArns.push(tg.TargetGroupArn!);
     const tags = await this.#tagsByArn(tagArns);
 
     const out = new Map<string, Gathered>();
@@ -489,6 +518,14 @@ export class LoadBalancerClient
         const sdk = tgByAwsName.get(targetGroupAwsName(t.name, local));
         if (!sdk) continue;
         const tg = observedTargetGroupFrom(sdk, local);
+        const tgTags = tags.get(tg.arn);
+        if (tgTags) tg.tags = tgTags;
+        targetGroups.push(tg);
+      }
+      // Found by uid alone: no local name is known, so the AWS name stands in. It is in no spec, so
+      // the plan deletes it.
+      for (const sdk of discovered.get(t.name) ?? []) {
+        const tg = observedTargetGroupFrom(sdk, sdk.TargetGroupName!);
         const tgTags = tags.get(tg.arn);
         if (tgTags) tg.tags = tgTags;
         targetGroups.push(tg);
@@ -608,6 +645,37 @@ export class LoadBalancerClient
       throw err;
     }
     return all;
+  }
+
+  /**
+   * Per target (by load balancer name): the target groups tagged with its uid that `known` does not
+   * hold, i.e. that no spec or status name led to. One tagging call per 20 targets.
+   */
+  async #discoveredTargetGroups(
+    targets: Target[],
+    known: readonly SdkTargetGroup[],
+  ): Promise<[string, SdkTargetGroup[]][]> {
+    const withUid = targets.filter((t) => t.ctx.uid !== undefined);
+    if (withUid.length === 0) return [];
+    const arnsByUid = await this.#api.targetGroupArnsByUid([...new Set(withUid.map((t) => t.ctx.uid!))]);
+    const knownArns = new Set(known.map((tg) => tg.TargetGroupArn));
+    const extra = [...new Set([...arnsByUid.values()].flat())].filter((arn) => !knownArns.has(arn));
+    if (extra.length === 0) return [];
+    const sdkTgs = await describeInBatches(
+      extra,
+      ELBV2_BATCH_SIZE,
+      this.#concurrency,
+      async (chunk) => (await this.#api.describeTargetGroups({ TargetGroupArns: chunk })).TargetGroups ?? [],
+      isTargetGroupNotFound,
+    );
+    const byArn = new Map(sdkTgs.map((tg) => [tg.TargetGroupArn!, tg]));
+    return withUid.map((t) => [
+      t.name,
+      (arnsByUid.get(t.ctx.uid!) ?? [])
+        .filter((arn) => !knownArns.has(arn))
+        .map((arn) => byArn.get(arn))
+        .filter((tg): tg is SdkTargetGroup => tg !== undefined),
+    ]);
   }
 
   async #targetGroupsByAwsName(names: string[]): Promise<SdkTargetGroup[]> {

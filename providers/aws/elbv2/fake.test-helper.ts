@@ -129,10 +129,24 @@ export class FakeElb implements Elbv2Api {
   async describeTargetGroups(input: Parameters<Elbv2Api["describeTargetGroups"]>[0]) {
     this.#log("describeTargetGroups", input);
     const all = [...this.tgs.values()];
+    if (input.TargetGroupArns) {
+      const found = input.TargetGroupArns.map((a) => this.tgs.get(a));
+      if (found.some((f) => !f)) throw awsError("TargetGroupNotFoundException");
+      return this.#out({ TargetGroups: found as TargetGroup[] });
+    }
     if (!input.Names) return this.#out({ TargetGroups: all });
     const found = input.Names.map((n) => all.find((t) => t.TargetGroupName === n));
     if (found.some((f) => !f)) throw awsError("TargetGroupNotFoundException");
     return this.#out({ TargetGroups: found as TargetGroup[] });
+  }
+  async targetGroupArnsByUid(uids: readonly string[]) {
+    this.#log("targetGroupArnsByUid", uids);
+    const out = new Map<string, string[]>();
+    for (const arn of this.tgs.keys()) {
+      const uid = this.tags.get(arn)?.["setpoint.dev/uid"];
+      if (uid && uids.includes(uid)) out.set(uid, [...(out.get(uid) ?? []), arn]);
+    }
+    return out;
   }
   async describeListeners(input: Parameters<Elbv2Api["describeListeners"]>[0]) {
     this.#log("describeListeners", input);

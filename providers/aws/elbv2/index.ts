@@ -10,6 +10,7 @@
 // - Pure pieces: names.ts (derived names), mapping.ts (SDK shapes ↔ spec,
 //   drift, update plan), errors.ts (terminal codes).
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import type {
   LoadBalancerAtProvider,
   LoadBalancerForProvider,
@@ -39,17 +40,32 @@ export const ELBV2_SERVICE = "elbv2";
  */
 export const ELBV2_BUDGET: BudgetLimits = { burst: 20, ratePerSecond: 8 };
 
+/** The budget's service name for Resource Groups Tagging API calls (finding target groups by uid). */
+export const TAGGING_SERVICE = "tagging";
+
+/**
+ * GetResources is called only when a resource's status may not know every
+ * target group of its own (after a failure, a spec change, or on delete),
+ * for up to 20 load balancers at once.
+ */
+export const TAGGING_BUDGET: BudgetLimits = { burst: 10, ratePerSecond: 5 };
+
 export const loadBalancerProvider: Provider<
   LoadBalancerForProvider,
   LoadBalancerAtProvider,
   ObservedLoadBalancer
 > = {
-  services: { [ELBV2_SERVICE]: ELBV2_BUDGET },
+  services: { [ELBV2_SERVICE]: ELBV2_BUDGET, [TAGGING_SERVICE]: TAGGING_BUDGET },
   deriveExternalName: deriveLoadBalancerName,
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   async connect(mr, ctx) {
     const conn = await resolveAwsConnection(mr, ctx);
     const sdk = sharedClient(conn, ELBV2_SERVICE, (config) => new ElasticLoadBalancingV2Client(config));
-    return new LoadBalancerClient(sdkElbv2Api(sdk));
+    const tagging = sharedClient(
+      conn,
+      TAGGING_SERVICE,
+      (config) => new ResourceGroupsTaggingAPIClient(config),
+    );
+    return new LoadBalancerClient(sdkElbv2Api(sdk, tagging));
   },
 };
