@@ -16,6 +16,7 @@ import type { ControlPlane } from "../../controlplane/kube.ts";
 import { sleep } from "../../controlplane/ports.ts";
 import { leaderOf, type Replica } from "./replicas.ts";
 import type { Rng } from "./rng.ts";
+import { StoppableLoop } from "./stoppable-loop.ts";
 
 export const PROCESS_FAULTS = [
   "killLeader",
@@ -53,24 +54,33 @@ export class ProcessFaults {
   /** SIGKILLs sent to replicas (killAll counts each). */
   kills = 0;
   readonly #o: ProcessFaultOptions;
-  #stopping = false;
-  #loop: Promise<void> | undefined;
+  readonly #loop = new StoppableLoop();
   readonly #pendingStarts = new Set<Promise<void>>();
-  #wake: (() => void) | undefined;
 
   constructor(o: ProcessFaultOptions) {
     this.#o = o;
   }
 
   start(): void {
-    this.#loop = this.#run();
+    const { rng, gapSeconds, log } = this.#o;
+    this.#loop.start(
+      () => rng.between(gapSeconds[0], gapSeconds[1]) * 1000,
+      async () => {
+        const weights = { ...(this.#o.weights ?? DEFAULT_PROCESS_FAULT_WEIGHTS) };
+        if (this.#o.replicas.length < 2) weights.killStandby = 0;
+        const fault = rng.weighted(weights);
+        this.counts[fault]++;
+        await this.#inject(fault).catch((err: unknown) =>
+          log(`process fault ${fault} failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      },
+      () => {},
+    );
   }
 
   /** Stops drawing faults, waits for the one in progress, and brings every process back. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     await Promise.all(this.#pendingStarts);
     const { cp, replicas } = this.#o;
     const api = cp.kubeApiserver.pid();
@@ -78,34 +88,6 @@ export class ProcessFaults {
     await cp.etcd.start();
     await cp.kubeApiserver.start();
     await Promise.all(replicas.map((r) => r.start()));
-  }
-
-  async #pause(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-    this.#wake = undefined;
-  }
-
-  async #run(): Promise<void> {
-    const { rng, gapSeconds } = this.#o;
-    for (;;) {
-      await this.#pause(rng.between(gapSeconds[0], gapSeconds[1]) * 1000);
-      if (this.#stopping) return;
-      const weights = { ...(this.#o.weights ?? DEFAULT_PROCESS_FAULT_WEIGHTS) };
-      if (this.#o.replicas.length < 2) weights.killStandby = 0;
-      const fault = rng.weighted(weights);
-      this.counts[fault]++;
-      try {
-        await this.#inject(fault);
-      } catch (err) {
-        this.#o.log(`process fault ${fault} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
   }
 
   /** Kills a replica now and starts it again after a seeded delay, without waiting for that. */

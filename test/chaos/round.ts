@@ -52,7 +52,14 @@ import { PROCESS_FAULTS, type ProcessFault, ProcessFaults } from "./process-faul
 import { type ExitCause, leaderOf, Replica, type ReplicaExit } from "./replicas.ts";
 import { Rng } from "./rng.ts";
 import { loadBalancerSpec, sqlInstanceSpec } from "./specs.ts";
-import { PLURALS, type TrackedResource, Workload, type WorkloadCounts } from "./workload.ts";
+import { StoppableLoop } from "./stoppable-loop.ts";
+import {
+  emptyWorkloadCounts,
+  PLURALS,
+  type TrackedResource,
+  Workload,
+  type WorkloadCounts,
+} from "./workload.ts";
 
 export interface RoundOptions {
   seed: number;
@@ -256,8 +263,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   let workload: Workload | undefined;
   let faults: ProcessFaults | undefined;
   const outOfBand = emptyCounts(OUT_OF_BAND_CHANGES);
-  let stopOutOfBand = false;
-  let outOfBandLoop: Promise<void> = Promise.resolve();
+  const outOfBandLoop = new StoppableLoop();
   const phases = { setup: 0, chaos: 0, calmToLeader: 0, converge: 0, deleteAll: 0 };
   const convergence: ConvergenceFigures = { seconds: [], late: 0, never: 0 };
   let leaked: CloudFinding[] = [];
@@ -363,37 +369,36 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
       const gap = o.outOfBandGapSeconds;
       const rng = Rng.fork(o.seed, "out-of-band");
       const wl = workload;
-      outOfBandLoop = (async () => {
-        while (!stopOutOfBand) {
-          await sleep(rng.between(gap[0], gap[1]) * 1000);
+      outOfBandLoop.start(
+        () => rng.between(gap[0], gap[1]) * 1000,
+        async () => {
           const live = wl.live().filter((r) => r.uid !== undefined);
-          if (stopOutOfBand || live.length === 0) continue;
+          if (live.length === 0) return;
           const r = rng.pick(live);
           const target = {
             kind: r.kind,
             uid: r.uid as string,
             cloudName: cloudNameOf({ ...r, annotations: {} }),
           };
-          try {
-            const change = await changeOutOfBand(cloud, rng, target);
-            if (change) {
-              outOfBand[change]++;
-              log(`out of band: ${change} on ${r.namespace}/${r.name}`);
-            }
-          } catch (err) {
+          const change = await changeOutOfBand(cloud, rng, target).catch((err: unknown) => {
             log(
               `out-of-band change on ${r.name} failed: ${err instanceof Error ? err.message : String(err)}`,
             );
+            return undefined;
+          });
+          if (change) {
+            outOfBand[change]++;
+            log(`out of band: ${change} on ${r.namespace}/${r.name}`);
           }
-        }
-      })();
+        },
+        () => {},
+      );
     }
     await sleep(o.durationMs);
 
     // 3. calm ----------------------------------------------------------------------------------------
-    stopOutOfBand = true;
     proxy.setRates({});
-    await Promise.all([workload.stop(), faults?.stop(), outOfBandLoop]);
+    await Promise.all([workload.stop(), faults?.stop(), outOfBandLoop.stop()]);
     phases.chaos = (Date.now() - tChaos) / 1000;
     const tCalm = Date.now();
     await settled(async () => {
@@ -504,7 +509,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
       `the round itself failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
     );
   } finally {
-    stopOutOfBand = true;
+    await outOfBandLoop.stop();
     await workload?.stop();
     await faults?.stop().catch(() => {});
     await Promise.all(replicas.map((r) => r.stop()));
@@ -541,14 +546,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     processFaults: faults ? { ...faults.counts } : emptyCounts(PROCESS_FAULTS),
     kills: faults?.kills ?? 0,
     exits: exitCounts,
-    workload: workload?.counts ?? {
-      created: 0,
-      deleted: 0,
-      recreatedNames: 0,
-      edits: {},
-      passwordRotations: 0,
-      retriedWrites: 0,
-    },
+    workload: workload?.counts ?? emptyWorkloadCounts(),
     outOfBand,
     resources: { created: workload?.counts.created ?? 0, liveAtCalm },
     leaked,

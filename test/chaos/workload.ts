@@ -15,6 +15,7 @@ import { sleep } from "../../controlplane/ports.ts";
 import type { Expectation } from "./checks.ts";
 import type { Rng } from "./rng.ts";
 import { type ChaosKind, editSpec, loadBalancerSpec, type Spec, sqlInstanceSpec } from "./specs.ts";
+import { StoppableLoop } from "./stoppable-loop.ts";
 
 export const PLURALS: Record<ChaosKind, string> = {
   SqlInstance: "sqlinstances",
@@ -63,25 +64,20 @@ function retryable(err: unknown): boolean {
 
 const statusOf = (err: unknown) => (err instanceof ApiException ? err.code : undefined);
 
+export function emptyWorkloadCounts(): WorkloadCounts {
+  return { created: 0, deleted: 0, recreatedNames: 0, edits: {}, passwordRotations: 0, retriedWrites: 0 };
+}
+
 export class Workload {
   readonly resources = new Map<string, TrackedResource>();
-  readonly counts: WorkloadCounts = {
-    created: 0,
-    deleted: 0,
-    recreatedNames: 0,
-    edits: {},
-    passwordRotations: 0,
-    retriedWrites: 0,
-  };
+  readonly counts: WorkloadCounts = emptyWorkloadCounts();
   /** Every password the users gave setpoint (for the secret scan). */
   readonly passwords = new Set<string>();
   readonly #o: WorkloadOptions;
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
   readonly #next: Record<ChaosKind, number> = { SqlInstance: 0, LoadBalancer: 0 };
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #loop = new StoppableLoop();
 
   constructor(o: WorkloadOptions) {
     this.#o = o;
@@ -252,41 +248,31 @@ export class Workload {
   }
 
   start(): void {
-    this.#loop = this.#run();
-  }
-
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#loop;
-  }
-
-  async #run(): Promise<void> {
     const { rng, gapSeconds, maxPerKind, log } = this.#o;
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, rng.between(gapSeconds[0], gapSeconds[1]) * 1000);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      if (this.#stopping) return;
-      const kind: ChaosKind = rng.chance(0.5) ? "SqlInstance" : "LoadBalancer";
-      const live = this.live(kind);
-      const op = rng.weighted({
-        create: live.length < maxPerKind ? 3 : 0,
-        edit: live.length > 0 ? 4 : 0,
-        delete: live.length > 1 ? 2 : 0,
-      });
-      try {
-        if (op === "create") await this.createOne(kind);
-        else if (op === "edit") await this.#edit(rng.pick(live));
-        else await this.delete(rng.pick(live));
-      } catch (err) {
-        log(`workload ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    this.#loop.start(
+      () => rng.between(gapSeconds[0], gapSeconds[1]) * 1000,
+      async () => {
+        const kind: ChaosKind = rng.chance(0.5) ? "SqlInstance" : "LoadBalancer";
+        const live = this.live(kind);
+        const op = rng.weighted({
+          create: live.length < maxPerKind ? 3 : 0,
+          edit: live.length > 0 ? 4 : 0,
+          delete: live.length > 1 ? 2 : 0,
+        });
+        try {
+          if (op === "create") await this.createOne(kind);
+          else if (op === "edit") await this.#edit(rng.pick(live));
+          else await this.delete(rng.pick(live));
+        } catch (err) {
+          log(`workload ${op} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      },
+      () => {},
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }
 
