@@ -1,25 +1,45 @@
 // ProviderConfig: cluster-scoped; says where and as whom setpoint talks to AWS.
 import { z } from "zod";
-import type { KindDefinition } from "../../../controller/api/index.ts";
+import { type KindDefinition, objectName, SECRET_KEY_PATTERN } from "../../../controller/api/index.ts";
 import { API_VERSION, GROUP, VERSION } from "./common.ts";
 
 export const PROVIDER_CONFIG_KIND = "ProviderConfig";
 export const PROVIDER_CONFIG_PLURAL = "providerconfigs";
 export { API_VERSION };
 
+/** A namespace name (DNS-1123 label): lower-case letters, digits and "-", at most 63 characters. */
+const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 export const SecretKeySelector = z.object({
-  namespace: z.string().min(1).meta({ description: "Namespace of the Secret." }),
-  name: z.string().min(1).meta({ description: "Name of the Secret." }),
+  namespace: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(NAMESPACE_PATTERN)
+    .meta({ description: 'Namespace of the Secret: lower-case letters, digits and "-".' }),
+  name: objectName("Name of the Secret."),
 });
+
+/** A key of the credentials Secret. */
+const secretKey = (fallback: string) =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(new RegExp(SECRET_KEY_PATTERN))
+    .default(fallback)
+    .meta({ description: `Key in the Secret (default ${fallback}): letters, digits, "-", "_" and ".".` });
 
 export const ProviderConfigSpec = z
   .object({
     region: z
       .string()
+      .max(32)
       .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]+$/)
       .meta({ description: "AWS region, e.g. eu-west-1." }),
     endpoint: z
       .string()
+      .max(2048)
       .regex(/^https?:\/\/[^\s]+$/)
       .optional()
       .meta({
@@ -33,9 +53,9 @@ export const ProviderConfigSpec = z
             "Secret: an access key pair in secretRef. Environment: the AWS SDK default chain (environment, shared config, IRSA, instance role).",
         }),
         secretRef: SecretKeySelector.extend({
-          accessKeyIdKey: z.string().default("aws_access_key_id"),
-          secretAccessKeyKey: z.string().default("aws_secret_access_key"),
-          sessionTokenKey: z.string().default("aws_session_token"),
+          accessKeyIdKey: secretKey("aws_access_key_id"),
+          secretAccessKeyKey: secretKey("aws_secret_access_key"),
+          sessionTokenKey: secretKey("aws_session_token"),
         })
           .optional()
           .meta({ description: "The Secret with the access key pair, and optionally a session token." }),
@@ -46,6 +66,11 @@ export const ProviderConfigSpec = z
           {
             rule: "self.source != 'Secret' || has(self.secretRef)",
             message: "source Secret needs secretRef",
+          },
+          {
+            rule: "self.source == 'Secret' || !has(self.secretRef)",
+            message: "secretRef is read only with source Secret: remove it, or set source to Secret",
+            fieldPath: ".secretRef",
           },
         ],
       }),

@@ -2,9 +2,10 @@
 // kept in a Secret owned by the SqlInstance. Values never leave this module
 // except into CreateDBInstance/ModifyDBInstance and the connection secret.
 import { randomInt } from "node:crypto";
-import type {
-  SqlInstanceObservation,
-  SqlInstanceParameters,
+import {
+  GENERATED_PASSWORD_SECRET_SUFFIX,
+  type SqlInstanceObservation,
+  type SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
 import type { Managed } from "../../../controller/api/index.ts";
 import type { KubeAccess, SecretData } from "../../../controller/provider.ts";
@@ -27,7 +28,7 @@ export function generatePassword(length = GENERATED_PASSWORD_LENGTH): string {
 }
 
 export function generatedSecretName(mr: Managed): string {
-  return `${mr.metadata.name}-master-password`;
+  return `${mr.metadata.name}${GENERATED_PASSWORD_SECRET_SUFFIX}`;
 }
 
 /** Raised when the user's password Secret is missing; transient, since the Secret may appear soon. */
