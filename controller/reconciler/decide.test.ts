@@ -186,7 +186,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       name: "orphans by deletionPolicy, without looking at the cloud",
       mr: deleting({ deletionPolicy: "Orphan" }),
       expect: "orphan",
-      more: { why: "policy", announce: true },
+      more: { why: "policy" },
     },
     {
       name: "orphans under a policy without Delete",
@@ -194,6 +194,15 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       expect: "orphan",
     },
     { name: "asks for an observation before deleting", mr: deleting(), expect: "observe" },
+    {
+      name: "still looks in the cloud when the external-name annotation was removed, rather than dropping the finalizer",
+      mr: (() => {
+        const m = deleting();
+        delete m.metadata.annotations?.[Annotations.externalName];
+        return m;
+      })(),
+      expect: "observe",
+    },
     {
       name: "releases the finalizer when nothing is left",
       mr: deleting(),
@@ -205,7 +214,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       mr: deleting(),
       obs: obs({ ownership: { uid: "uid-2" } }),
       expect: "orphan",
-      more: { why: "not-owned", announce: true },
+      more: { why: "not-owned" },
     },
     {
       name: "waits while the cloud is deleting it",

@@ -3,7 +3,13 @@
 // both must say which call failed, in crossplane-runtime's words ("cannot
 // observe external resource: <what the cloud said>"), so that a user can
 // tell a credentials problem from a refused create without reading logs.
-import { ForeignResourceError, isTerminal, RetryAfterError, TerminalError } from "../provider.ts";
+import {
+  ForeignResourceError,
+  isTerminal,
+  RetryAfterError,
+  TerminalError,
+  UnresolvedReferenceError,
+} from "../provider.ts";
 import { ObjectGoneError } from "./ports.ts";
 
 export const Step = {
@@ -63,6 +69,8 @@ export const TerminalCode = {
   UntaggedResourceExists: "UntaggedResourceExists",
   InvalidManagementPolicies: "InvalidManagementPolicies",
   DeletionProtected: "DeletionProtected",
+  /** An engine annotation (paused, external-name) has a value the engine cannot use. */
+  InvalidAnnotation: "InvalidAnnotation",
 } as const;
 
 /** A failure, with the step it happened in and what the engine does about it. */
@@ -95,6 +103,8 @@ export class StepError extends Error {
   /** Wraps `err` with `step`, unless it already names a step (the innermost one is the most precise). */
   static wrap(step: Step, err: unknown): StepError {
     if (err instanceof StepError) return err;
+    // Whichever call found it missing, a Secret the spec names is a reference.
+    if (err instanceof UnresolvedReferenceError) return new StepError(Step.ResolveReferences, err);
     return new StepError(step, err instanceof ForeignResourceError ? foreignTerminal(err) : err);
   }
 }
