@@ -20,6 +20,9 @@
 //   dropAfterApply  the worst case: forwarded, the emulator answers (the change is applied), and the
 //                   proxy then resets the client's connection instead of relaying the answer. The
 //                   caller cannot tell a create that happened from one that did not.
+//   refuse          rules only: the AWS error the rule names (`refusal: { code, message, status }`),
+//                   e.g. an AccessDenied on DeleteDBInstance, as an IAM policy would answer. Never
+//                   reaches the emulator.
 //
 // Faults come from two sources, rules first:
 //   - rules, for tests: `proxy.inject({ action: "CreateLoadBalancer", fault: "dropAfterApply" })`
@@ -206,6 +209,8 @@ export class AwsFaultProxy {
   /** Adds a deterministic rule; rules are tried in the order they were added, before random rates. */
   inject(rule: FaultRule): InjectedRule {
     if (!AWS_FAULTS.includes(rule.fault)) throw new Error(`unknown fault ${JSON.stringify(rule.fault)}`);
+    if (rule.fault === "refuse" && !rule.refusal)
+      throw new Error('a "refuse" rule needs the refusal to answer with');
     let resolve!: () => void;
     const done = new Promise<void>((r) => {
       resolve = r;
@@ -289,7 +294,7 @@ export class AwsFaultProxy {
     };
   }
 
-  #decide(call: AwsCall, record: AwsCallRecord): AwsFault | undefined {
+  #decide(call: AwsCall, record: AwsCallRecord): { fault: AwsFault; rule?: FaultRule } | undefined {
     // Counted before the rules, so a rule firing does not shift the random draws of later calls.
     const key = `${call.service}\0${call.action}`;
     const n = (this.#nth.get(key) ?? 0) + 1;
@@ -307,10 +312,11 @@ export class AwsFaultProxy {
         this.#rules = this.#rules.filter((r) => r !== state);
         state.resolve();
       }
-      return state.rule.fault;
+      return { fault: state.rule.fault, rule: state.rule };
     }
     if (!this.#randomFaultsOn(call)) return undefined;
-    return faultForDraw(callDraw(this.seed, call.service, call.action, n), this.#rates);
+    const fault = faultForDraw(callDraw(this.seed, call.service, call.action, n), this.#rates);
+    return fault ? { fault } : undefined;
   }
 
   /** Waits `slowMs`, or less if the caller closes the connection first (its own timeout). */
@@ -345,7 +351,8 @@ export class AwsFaultProxy {
     if (call.mutating) this.#stats.mutatingCalls++;
     this.#stats.callsByAction[action] = (this.#stats.callsByAction[action] ?? 0) + 1;
 
-    const fault = this.#decide(call, record);
+    const decided = this.#decide(call, record);
+    const fault = decided?.fault;
     if (fault) {
       record.fault = fault;
       this.#stats.faults[fault]++;
@@ -375,6 +382,19 @@ export class AwsFaultProxy {
       case "reset":
         resetSocket(req.socket);
         return;
+      case "refuse": {
+        const r = decided?.rule?.refusal ?? { code: "AccessDenied", message: "refused by a test rule" };
+        const e = { status: r.status ?? 400, code: r.code, message: r.message, type: "Sender" as const };
+        const { type, body: text } = errorBody(protocol, e, requestId);
+        record.status = e.status;
+        res.writeHead(e.status, {
+          "content-type": type,
+          "x-amzn-requestid": requestId,
+          ...(protocol === "json" ? { "x-amzn-errortype": e.code } : {}),
+        });
+        res.end(text);
+        return;
+      }
       default:
         break;
     }
