@@ -2,10 +2,13 @@
 // as CEL rules on forProvider. They are checked at admission, so a wrong
 // value gets its answer from the API server, whichever endpoint is used
 // (emulators accept anything). Versions are checked by their format and by a
-// range of majors with room for the next ones, not against a list of the
-// versions RDS offers today: such a list goes stale within months. A version
-// that has the right shape but that RDS does not offer is refused by RDS at
-// create (InvalidParameterCombination), a terminal condition.
+// range of majors, not against a list of the versions RDS offers today: such
+// a list goes stale within months. The range reaches back to every major RDS
+// has ever run, because late initialization copies the version an instance
+// reports into the spec (an old, adopted instance; moto reports PostgreSQL
+// 9.3.3), and forward with room for the next ones. A version that has the
+// right shape but that RDS does not offer is refused by RDS at create
+// (InvalidParameterCombination), a terminal condition.
 
 /** Engine families: the engines that share one set of rules. */
 export const ENGINE_FAMILIES = {
@@ -31,8 +34,9 @@ interface FamilyRules {
 }
 
 /**
- * Majors leave room ahead (PostgreSQL 10 to 29, MySQL 5.7 to 9.x, ...), so a
- * new major release does not need a new setpoint. Master user lengths: the
+ * Majors: PostgreSQL 9.3 to 29, MySQL 5.1 to 9.x, MariaDB 10 to 12, Oracle 11
+ * to 29, SQL Server 10.50 (2008 R2) to 19, Db2 11 to 19: a new major release
+ * does not need a new setpoint. Master user lengths: the
  * limits RDS applies per engine (PostgreSQL 63, MySQL 32, MariaDB 16, Oracle
  * 30, SQL Server 128, Db2 16); dbName: PostgreSQL 63, MySQL and MariaDB 64,
  * the Oracle SID 8, Db2 8, and none for SQL Server.
@@ -40,15 +44,15 @@ interface FamilyRules {
 export const FAMILY_RULES: Readonly<Record<EngineFamily, FamilyRules>> = {
   postgres: {
     title: "PostgreSQL",
-    version: "^[1-2][0-9](\\.[0-9]+)?(-rds\\.[0-9]+)?$",
-    versionExamples: '"16" or "16.4" (majors 10 to 29)',
+    version: "^(9\\.[3-6]|[1-2][0-9])(\\.[0-9]+)?(-rds\\.[0-9]+)?$",
+    versionExamples: '"16" or "16.4" (9.3 to 9.6, and majors 10 to 29)',
     maxMasterUsername: 63,
     maxDbName: 63,
   },
   mysql: {
     title: "MySQL",
-    version: "^(5\\.7|[89]\\.[0-9]+)(\\.[0-9]+)?(-rds\\.[0-9]+)?$",
-    versionExamples: '"8.0" or "8.0.39" (5.7, 8.x and 9.x)',
+    version: "^(5\\.[1-7]|[89]\\.[0-9]+)(\\.[0-9]+)?(-rds\\.[0-9]+)?$",
+    versionExamples: '"8.0" or "8.0.39" (5.1 to 5.7, 8.x and 9.x)',
     maxMasterUsername: 32,
     maxDbName: 64,
   },
@@ -61,15 +65,16 @@ export const FAMILY_RULES: Readonly<Record<EngineFamily, FamilyRules>> = {
   },
   oracle: {
     title: "Oracle",
-    version: "^(19|2[0-9])(\\.[0-9]+)*(\\.ru-[0-9]{4}-[0-9]{2}\\.rur-[0-9]{4}-[0-9]{2}\\.r[0-9]+)?$",
-    versionExamples: '"19" or "19.0.0.0.ru-2024-10.rur-2024-10.r1" (majors 19 to 29)',
+    version:
+      "^(1[1-9]|2[0-9])(\\.[0-9]+)*(\\.v[0-9]+|\\.ru-[0-9]{4}-[0-9]{2}\\.rur-[0-9]{4}-[0-9]{2}\\.r[0-9]+)?$",
+    versionExamples: '"19" or "19.0.0.0.ru-2024-10.rur-2024-10.r1" (majors 11 to 29)',
     maxMasterUsername: 30,
     maxDbName: 8,
   },
   sqlserver: {
     title: "SQL Server",
-    version: "^1[3-9]\\.00(\\.[0-9]+)*(\\.v[0-9]+)?$",
-    versionExamples: '"15.00" or "16.00.4165.4.v1" (majors 13 to 19)',
+    version: "^(10\\.50|1[1-9]\\.00)(\\.[0-9]+)*(\\.v[0-9]+)?$",
+    versionExamples: '"15.00" or "16.00.4165.4.v1" (10.50 and majors 11 to 19)',
     maxMasterUsername: 128,
     maxDbName: 0,
   },

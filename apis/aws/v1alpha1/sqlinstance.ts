@@ -39,6 +39,7 @@ const immutable = (field: string) => ({
 const optionalImmutableRule = (field: string) => ({
   rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`,
   message: `${field} is immutable`,
+  fieldPath: `.${field}`,
 });
 
 export const SqlInstanceParameters = z
@@ -54,7 +55,7 @@ export const SqlInstanceParameters = z
       .optional()
       .meta({
         description:
-          'Engine version, e.g. "16.4" or "8.0". A prefix matches newer patch versions ("8.0" matches "8.0.35"). Setpoint upgrades to a higher version but never downgrades. Checked against the engine\'s version format and its range of majors (PostgreSQL 10 to 29, MySQL 5.7 to 9.x, MariaDB 10 to 12, Oracle 19 to 29, SQL Server 13 to 19, Db2 11 to 19); a well-formed version that RDS does not offer is refused at create. Empty: the engine default, filled in from the cloud.',
+          'Engine version, e.g. "16.4" or "8.0". A prefix matches newer patch versions ("8.0" matches "8.0.35"). Setpoint upgrades to a higher version but never downgrades. Checked against the engine\'s version format and its range of majors, every one RDS has run and room for the next (PostgreSQL 9.3 to 29, MySQL 5.1 to 9.x, MariaDB 10 to 12, Oracle 11 to 29, SQL Server 10.50 to 19, Db2 11 to 19); a well-formed version that RDS does not offer is refused at create. Empty: the engine default, filled in from the cloud.',
       }),
     instanceClass: z
       .string()
