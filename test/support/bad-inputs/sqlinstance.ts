@@ -1,5 +1,6 @@
 // Bad SqlInstances: the RDS fields, the limits AWS documents for them, the
-// master password Secret, and RDS's own refusals.
+// master password Secret, and RDS's own refusals. A table, one entry per bad
+// input, so it is long by nature.
 import { CreateDBInstanceCommand } from "@aws-sdk/client-rds";
 import { deriveIdentifier } from "../../../providers/aws/rds/mapping.ts";
 import { SEED_DB_SUBNET_GROUP } from "../env.ts";
