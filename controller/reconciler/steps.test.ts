@@ -71,6 +71,14 @@ describe("a step error", () => {
     assert.equal(err.reason, "CannotResolveResourceReferences");
   });
 
+  it("names a service error by the wire code it carries, as the AWS SDK's errors do", () => {
+    const err = Object.assign(new Error("Instance is being backed up"), { Code: "InvalidDBInstanceState" });
+    assert.equal(
+      StepError.wrap(Step.Delete, err).message,
+      "cannot delete external resource: InvalidDBInstanceState: Instance is being backed up",
+    );
+  });
+
   it("names the innermost step when steps nest", async () => {
     const err = await step(Step.Create, () =>
       step(Step.PublishConnection, () => Promise.reject(new Error("x"))),

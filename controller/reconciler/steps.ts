@@ -118,11 +118,17 @@ function foreignTerminal(err: ForeignResourceError): TerminalError {
   );
 }
 
-/** A message fit for a condition: the error's code when it is not already part of the message. */
+/**
+ * A message fit for a condition: the error's code when it is not already
+ * part of the message. `code`, or `Code` as the AWS SDK carries the wire
+ * code of a service error (InvalidDBInstanceState), so a transient refusal
+ * names itself like a terminal one.
+ */
 export function errorMessage(err: unknown): string {
   if (err instanceof StepError) return err.message;
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+    const e = err as { code?: unknown; Code?: unknown };
+    const code = e.code ?? e.Code;
     return typeof code === "string" && code.length > 0 && !err.message.startsWith(code)
       ? `${code}: ${err.message}`
       : err.message;
