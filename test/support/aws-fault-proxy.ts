@@ -56,6 +56,7 @@ import {
 import {
   actionOf,
   CONTROL_PATH,
+  type ErrorAnswer,
   errorBody,
   protocolOf,
   readBody,
@@ -362,41 +363,29 @@ export class AwsFaultProxy {
     }
     const protocol = protocolOf(service, req);
     const requestId = `fault-proxy-${record.seq}`;
-    switch (fault) {
-      case "throttle":
-      case "serverError": {
-        const e =
-          fault === "throttle"
-            ? throttleAnswer(protocol)
-            : serverErrorAnswer(protocol, callDraw(this.seed, "5xx", action, record.seq) < 0.5);
-        const { type, body: text } = errorBody(protocol, e, requestId);
-        record.status = e.status;
-        res.writeHead(e.status, {
-          "content-type": type,
-          "x-amzn-requestid": requestId,
-          ...(protocol === "json" ? { "x-amzn-errortype": e.code } : {}),
-        });
-        res.end(text);
-        return;
-      }
-      case "reset":
-        resetSocket(req.socket);
-        return;
-      case "refuse": {
-        const r = decided?.rule?.refusal ?? { code: "AccessDenied", message: "refused by a test rule" };
-        const e = { status: r.status ?? 400, code: r.code, message: r.message, type: "Sender" as const };
-        const { type, body: text } = errorBody(protocol, e, requestId);
-        record.status = e.status;
-        res.writeHead(e.status, {
-          "content-type": type,
-          "x-amzn-requestid": requestId,
-          ...(protocol === "json" ? { "x-amzn-errortype": e.code } : {}),
-        });
-        res.end(text);
-        return;
-      }
-      default:
-        break;
+    const refusal = decided?.rule?.refusal;
+    const error: ErrorAnswer | undefined =
+      fault === "throttle"
+        ? throttleAnswer(protocol)
+        : fault === "serverError"
+          ? serverErrorAnswer(protocol, callDraw(this.seed, "5xx", action, record.seq) < 0.5)
+          : fault === "refuse" && refusal
+            ? { status: refusal.status ?? 400, code: refusal.code, message: refusal.message, type: "Sender" }
+            : undefined;
+    if (error) {
+      const { type, body: text } = errorBody(protocol, error, requestId);
+      record.status = error.status;
+      res.writeHead(error.status, {
+        "content-type": type,
+        "x-amzn-requestid": requestId,
+        ...(protocol === "json" ? { "x-amzn-errortype": error.code } : {}),
+      });
+      res.end(text);
+      return;
+    }
+    if (fault === "reset") {
+      resetSocket(req.socket);
+      return;
     }
     record.forwarded = true;
     const answer = await this.#forward(req, body);
