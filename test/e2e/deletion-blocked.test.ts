@@ -18,11 +18,12 @@ import { FINALIZER, type Managed } from "../../controller/api/index.ts";
 import type { Manager } from "../../controller/manager/index.ts";
 import { CREDENTIALS_NAMESPACE, installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { AwsFaultProxy } from "../support/aws-fault-proxy.ts";
+import { type Json, withForProvider } from "../support/bad-inputs/catalogue.ts";
+import { SQL_BASE } from "../support/bad-inputs/sqlinstance.ts";
 import { condition, Objects } from "../support/engine.ts";
 import {
   awsClientConfig,
   awsEndpoint,
-  SEED_DB_SUBNET_GROUP,
   testKubeConfig,
   uniqueName,
   useNamespace,
@@ -76,20 +77,13 @@ describe("a deletion that cannot go on says why", { timeout: 240_000 }, () => {
   });
 
   /** A Ready SqlInstance on a ProviderConfig of its own (optionally through a proxy); returns its DB identifier. */
-  async function ready(name: string, opts: { proxy?: AwsFaultProxy; forProvider?: object } = {}) {
+  async function ready(name: string, opts: { proxy?: AwsFaultProxy; forProvider?: Json } = {}) {
     const config = uniqueName("del");
     configs.push(config);
     await installAwsProviderConfig(config, opts.proxy ? { endpoint: opts.proxy.url } : {});
     await sql.create(name, {
+      ...withForProvider(SQL_BASE, opts.forProvider ?? {}),
       providerConfigRef: { name: config },
-      forProvider: {
-        engine: "postgres",
-        instanceClass: "db.t3.micro",
-        allocatedStorage: 20,
-        masterUsername: "app",
-        dbSubnetGroupName: SEED_DB_SUBNET_GROUP,
-        ...opts.forProvider,
-      },
     });
     const mr = await sql.waitForCondition(name, "Ready", "True", { timeoutMs: 60_000 });
     const id = mr.metadata.annotations?.["setpoint.dev/external-name"] ?? "";
