@@ -21,6 +21,8 @@ import {
   crdRules,
   leaderElectionRules,
   type PolicyRule,
+  tenantEditRules,
+  tenantViewRules,
 } from "./rbac/rules.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +52,8 @@ export function chartFiles(): Map<string, string> {
   files.set(join(rbac, "crd-rules.yaml"), rulesFile(crdRules()));
   files.set(join(rbac, "crd-create-rules.yaml"), rulesFile(crdCreateRules()));
   files.set(join(rbac, "leader-election-rules.yaml"), rulesFile(leaderElectionRules()));
+  files.set(join(rbac, "tenant-edit-rules.yaml"), rulesFile(tenantEditRules()));
+  files.set(join(rbac, "tenant-view-rules.yaml"), rulesFile(tenantViewRules()));
   return files;
 }
 
