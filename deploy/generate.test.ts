@@ -7,7 +7,7 @@ import { crdFileName } from "../crds/generate.ts";
 import { CRD_DIR } from "../crds/write.ts";
 import { AWS } from "../providers/index.ts";
 import { parseRunHelp, runFlags } from "../test/support/run-flags.ts";
-import { CHART_DIR, chartFiles, filesUnder, ROOT } from "./generate.ts";
+import { CHART_DIR, chartFiles, filesUnder, iamFiles, ROOT } from "./generate.ts";
 import { clusterRules, tenantEditRules, tenantViewRules } from "./rbac/rules.ts";
 
 const relativeKeys = (m: Map<string, string>) => [...m.keys()].map((p) => p.slice(ROOT.length + 1)).sort();
@@ -15,7 +15,7 @@ const relativeKeys = (m: Map<string, string>) => [...m.keys()].map((p) => p.slic
 describe("the files deploy/ generates", () => {
   const expected = chartFiles();
 
-  for (const [path, text] of expected) {
+  for (const [path, text] of [...expected, ...iamFiles()]) {
     it(`${path.slice(ROOT.length + 1)} is up to date (run \`npm run deploy:generate\`)`, async () => {
       assert.equal(await readFile(path, "utf8"), text);
     });
