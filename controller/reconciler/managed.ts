@@ -4,10 +4,12 @@
 //   external name → connect → observe → decide (decide.ts) → ownership and
 //   adoption → late-init → create | update | report | nothing → status,
 //   events, requeue.
-// Providers only map; every decision about drift, ownership and protection
-// is made here and in decide.ts, once, for every kind, and reporting.ts
-// words it in conditions, status.drift and events. Each call runs as a named
-// step (steps.ts), so a failure says which call failed.
+// Providers only map; every decision about drift, ownership, adoption and
+// protection is made here, in decide.ts and in tenancy.ts, once, for every
+// kind, and reporting.ts words it in conditions, status.drift and events.
+// Each call runs as a named step (steps.ts), so a failure says which call
+// failed. The file is over 400 lines on purpose: it is the flow above, read
+// top to bottom in that order, and its decisions already live elsewhere.
 import type { KindDefinition } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";

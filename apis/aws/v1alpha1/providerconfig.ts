@@ -84,7 +84,7 @@ export const ProviderConfigKind: ConfigKindDefinition = {
   scope: "Cluster",
   managed: false,
   description:
-    "Where and as whom setpoint talks to AWS. Managed resources name one in spec.providerConfigRef.",
+    "Where and as whom setpoint talks to AWS, and which namespaces may use it. Managed resources name one in spec.providerConfigRef.",
   spec: ProviderConfigSpec,
   status: ProviderConfigStatus,
   tenancy: (obj) => readTenancy(obj.spec),
