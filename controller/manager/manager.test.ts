@@ -212,21 +212,22 @@ describe("manager", () => {
   });
 });
 
-describe("the ProviderConfig fan-out", () => {
-  const ConfigKind: ConfigKindDefinition = {
-    group: "test.setpoint.dev",
-    version: "v1alpha1",
-    kind: "TestConfig",
-    plural: "testconfigs",
-    singular: "testconfig",
-    scope: "Cluster",
-    managed: false,
-    description: "A config kind for the fan-out test.",
-    spec: z.object({}),
-    status: z.object({}),
-    tenancy: (obj) => readTenancy(obj.spec),
-  };
+/** A config kind for the fan-out tests, read with the engine's tenancy fields. */
+const ConfigKind: ConfigKindDefinition = {
+  group: "test.setpoint.dev",
+  version: "v1alpha1",
+  kind: "TestConfig",
+  plural: "testconfigs",
+  singular: "testconfig",
+  scope: "Cluster",
+  managed: false,
+  description: "A config kind for the fan-out tests.",
+  spec: z.object({}),
+  status: z.object({}),
+  tenancy: (obj) => readTenancy(obj.spec),
+};
 
+describe("the ProviderConfig fan-out", () => {
   it("reconciles exactly the resources that name a changed config, and serves configs from the cache", async () => {
     const memory = new MemoryProvider();
     const connected: string[] = [];
@@ -257,19 +258,6 @@ describe("the ProviderConfig fan-out", () => {
 });
 
 describe("the namespace fan-out", () => {
-  const ConfigKind: ConfigKindDefinition = {
-    group: "test.setpoint.dev",
-    version: "v1alpha1",
-    kind: "TestConfig",
-    plural: "testconfigs",
-    singular: "testconfig",
-    scope: "Cluster",
-    managed: false,
-    description: "A config kind that selects namespaces.",
-    spec: z.object({}),
-    status: z.object({}),
-    tenancy: (obj) => readTenancy(obj.spec),
-  };
   const selective = {
     metadata: { name: "default" },
     spec: { namespaceSelector: { matchLabels: { "setpoint.dev/tenant": "yes" } } },

@@ -24,7 +24,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
 import { SqlInstanceKind, type SqlInstanceObservation } from "../../apis/aws/v1alpha1/sqlinstance.ts";
 import { Annotations, FINALIZER, type Managed, Tags } from "../../controller/api/index.ts";
-import type { Manager } from "../../controller/manager/index.ts";
+import type { Manager, ManagerOptions } from "../../controller/manager/index.ts";
 import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { AwsFaultProxy } from "../support/aws-fault-proxy.ts";
 import { condition, Objects } from "../support/engine.ts";
@@ -124,39 +124,71 @@ function takeoverSpec(config: string, policies?: string[]): Record<string, unkno
   };
 }
 
-async function withProxy(): Promise<AwsFaultProxy> {
-  return AwsFaultProxy.start({ target: awsEndpoint() });
-}
-
-describe("a tenant naming an existing untagged RDS instance", { timeout: 180_000 }, () => {
-  const ns = useNamespace("takeover");
-  const config = uniqueName("forbid");
-  const prodBilling = uniqueName("prod-billing");
-  let proxy: AwsFaultProxy;
-  let manager: Manager;
-  let sql: Objects;
-
+/**
+ * A tenant's namespace with the real engine running for it, a ProviderConfig `config` (with `spec`'s
+ * tenancy fields) whose endpoint is a fault proxy in front of moto, and an untagged instance `instance`
+ * made outside setpoint. Registers its own before and after hooks.
+ */
+function useTenant(
+  prefix: string,
+  opts: {
+    spec?: Record<string, unknown>;
+    instance?: { class: string; storage: number; tags: Record<string, string> };
+    /** Before the engine starts, e.g. to label the namespace. */
+    prepare?: (namespace: string) => Promise<void>;
+    engine?: Partial<ManagerOptions>;
+  },
+) {
+  const ns = useNamespace(prefix);
+  const config = uniqueName(`${prefix}-config`);
+  const instance = uniqueName(`${prefix}-db`);
+  let proxy: AwsFaultProxy | undefined;
+  let manager: Manager | undefined;
+  let objects: Objects | undefined;
   before(async () => {
-    proxy = await withProxy();
-    // The default: adoption Forbid, every namespace.
-    await installAwsProviderConfig(config, { endpoint: proxy.url });
-    await existingInstance(prodBilling, { class: "db.t3.small", storage: 50, tags: { team: "billing" } });
+    proxy = await AwsFaultProxy.start({ target: awsEndpoint() });
+    await installAwsProviderConfig(config, {
+      endpoint: proxy.url,
+      ...(opts.spec ? { spec: opts.spec } : {}),
+    });
+    if (opts.instance) await existingInstance(instance, opts.instance);
     await putSecret(ns.name, "my-password", "the-tenant-chose-this");
-    manager = await startAwsEngine(ns.name);
-    sql = new Objects(SqlInstanceKind, ns.name);
+    await opts.prepare?.(ns.name);
+    manager = await startAwsEngine(ns.name, opts.engine);
   });
-
   after(async () => {
     await manager?.stop();
     await proxy?.close();
   });
+  return {
+    ns,
+    config,
+    /** The untagged instance's identifier. */
+    instance,
+    get proxy(): AwsFaultProxy {
+      assert.ok(proxy, "the proxy exists only inside tests");
+      return proxy;
+    },
+    get sql(): Objects {
+      objects ??= new Objects(SqlInstanceKind, ns.name);
+      return objects;
+    },
+  };
+}
+
+describe("a tenant naming an existing untagged RDS instance", { timeout: 180_000 }, () => {
+  // The default ProviderConfig: adoption Forbid, every namespace.
+  const t = useTenant("takeover", {
+    instance: { class: "db.t3.small", storage: 50, tags: { team: "billing" } },
+  });
+  const { ns, config, instance: prodBilling } = t;
 
   async function assertUntouched(): Promise<void> {
     const inst = await describeInstance(prodBilling);
     assert.equal(inst?.DBInstanceClass, "db.t3.small", "class unchanged");
     assert.equal(inst?.AllocatedStorage, 50, "storage unchanged");
     assert.deepEqual(tagsOf(inst), { team: "billing" }, "no setpoint tags written");
-    const stats = proxy.stats();
+    const stats = t.proxy.stats();
     assert.equal(
       stats.mutatingCalls,
       0,
@@ -173,15 +205,15 @@ describe("a tenant naming an existing untagged RDS instance", { timeout: 180_000
   }
 
   it("with Observe and Update, gets a terminal condition and a Warning, and the instance keeps class, storage, tags and password", async () => {
-    await sql.create("billing", takeoverSpec(config, ["Observe", "Update"]), {
+    await t.sql.create("billing", takeoverSpec(config, ["Observe", "Update"]), {
       [Annotations.externalName]: prodBilling,
     });
-    const mr = await sql.waitForCondition("billing", "Synced", "False", { reason: "ReconcileTerminal" });
+    const mr = await t.sql.waitForCondition("billing", "Synced", "False", { reason: "ReconcileTerminal" });
     const message = condition(mr, "Synced")?.message ?? "";
     assert.match(message, /^cannot manage external resource: AdoptionNotAllowed: /);
     assert.match(message, new RegExp(`spec\\.adoption\\.policy: Allow on ProviderConfig "${config}"`));
     assert.match(message, /Nothing was written to the cloud/);
-    const events = await sql.events("billing");
+    const events = await t.sql.events("billing");
     assert.ok(
       events.some(
         (e) =>
@@ -193,25 +225,27 @@ describe("a tenant naming an existing untagged RDS instance", { timeout: 180_000
     );
     await sleep(SEVERAL_POLLS_MS);
     await assertUntouched();
-    assert.ok(proxy.stats().callsByAction.DescribeDBInstances, "it did look");
+    assert.ok(t.proxy.stats().callsByAction.DescribeDBInstances, "it did look");
     assert.equal(await secretData(ns.name, "billing-conn"), undefined, "no connection Secret");
-    assert.notEqual(condition(await sql.get("billing"), "Ready")?.status, "True");
+    assert.notEqual(condition(await t.sql.get("billing"), "Ready")?.status, "True");
   });
 
   it("deleting it removes only the finalizer: nothing is deleted in the cloud", async () => {
-    await sql.delete("billing");
-    await sql.waitUntilGone("billing");
+    await t.sql.delete("billing");
+    await t.sql.waitUntilGone("billing");
     await assertUntouched();
   });
 
   it("with every policy, is refused just the same, and its deletion says why nothing was deleted", async () => {
-    await sql.create("billing-all", takeoverSpec(config), { [Annotations.externalName]: prodBilling });
-    const mr = await sql.waitForCondition("billing-all", "Synced", "False", { reason: "ReconcileTerminal" });
+    await t.sql.create("billing-all", takeoverSpec(config), { [Annotations.externalName]: prodBilling });
+    const mr = await t.sql.waitForCondition("billing-all", "Synced", "False", {
+      reason: "ReconcileTerminal",
+    });
     assert.match(condition(mr, "Synced")?.message ?? "", /AdoptionNotAllowed/);
     assert.ok(mr.metadata.finalizers?.includes(FINALIZER));
-    await sql.delete("billing-all");
-    await sql.waitUntilGone("billing-all");
-    const events = await sql.events("billing-all");
+    await t.sql.delete("billing-all");
+    await t.sql.waitUntilGone("billing-all");
+    const events = await t.sql.events("billing-all");
     assert.ok(
       events.some(
         (e) =>
@@ -225,77 +259,56 @@ describe("a tenant naming an existing untagged RDS instance", { timeout: 180_000
   });
 
   it("a tenant cannot claim the instance by writing setpoint's own create annotation", async () => {
-    await sql.create("billing-forged", takeoverSpec(config), {
+    await t.sql.create("billing-forged", takeoverSpec(config), {
       [Annotations.externalName]: prodBilling,
       [Annotations.externalCreateSucceeded]: "2026-01-01T00:00:00Z",
     });
-    const mr = await sql.waitForCondition("billing-forged", "Synced", "False", {
+    const mr = await t.sql.waitForCondition("billing-forged", "Synced", "False", {
       reason: "ReconcileTerminal",
     });
     assert.match(condition(mr, "Synced")?.message ?? "", /AdoptionNotAllowed/);
-    await sql.delete("billing-forged");
-    await sql.waitUntilGone("billing-forged");
+    await t.sql.delete("billing-forged");
+    await t.sql.waitUntilGone("billing-forged");
     await assertUntouched();
   });
 });
 
 describe("an adoption the ProviderConfig allows for the namespace", { timeout: 180_000 }, () => {
-  const ns = useNamespace("adopt");
-  const config = uniqueName("allow");
   const label = uniqueName("adopters");
-  const legacy = uniqueName("legacy-db");
-  let proxy: AwsFaultProxy;
-  let manager: Manager;
-  let sql: Objects;
-
-  before(async () => {
-    proxy = await withProxy();
-    await installAwsProviderConfig(config, {
-      endpoint: proxy.url,
-      spec: {
-        adoption: {
-          policy: "Allow",
-          namespaceSelector: { matchLabels: { "setpoint.dev/e2e-adopt": label } },
-        },
-      },
-    });
-    await labelNamespace(ns.name, { "setpoint.dev/e2e-adopt": label });
-    await existingInstance(legacy, { class: "db.t3.small", storage: 30, tags: { team: "legacy" } });
-    await putSecret(ns.name, "my-password", "the-tenant-chose-this");
-    manager = await startAwsEngine(ns.name);
-    sql = new Objects(SqlInstanceKind, ns.name);
+  const t = useTenant("adopt", {
+    spec: {
+      adoption: { policy: "Allow", namespaceSelector: { matchLabels: { "setpoint.dev/e2e-adopt": label } } },
+    },
+    instance: { class: "db.t3.small", storage: 30, tags: { team: "legacy" } },
+    prepare: (namespace) => labelNamespace(namespace, { "setpoint.dev/e2e-adopt": label }),
   });
-
-  after(async () => {
-    await manager?.stop();
-    await proxy?.close();
-  });
+  const { ns, config, instance: legacy } = t;
 
   it("takes the instance over: tags it, applies the spec, and does not touch its password", async () => {
     const spec = takeoverSpec(config);
     (spec.forProvider as Record<string, unknown>).instanceClass = "db.t3.small";
     (spec.forProvider as Record<string, unknown>).allocatedStorage = 40;
-    await sql.create("legacy", spec, { [Annotations.externalName]: legacy });
+    await t.sql.create("legacy", spec, { [Annotations.externalName]: legacy });
     const inst = await waitFor(() => describeInstance(legacy), {
       what: "the adopted instance to carry the owner tags and the spec's storage",
       until: (i) => tagsOf(i)[Tags.owner] === `${ns.name}/legacy` && i?.AllocatedStorage === 40,
       timeoutMs: 60_000,
     });
-    const mr = await sql.get("legacy");
+    const mr = await t.sql.get("legacy");
     assert.equal(tagsOf(inst)[Tags.uid], mr?.metadata.uid);
     assert.equal(tagsOf(inst).team, "legacy", "its own tags stay");
-    await sql.waitForCondition("legacy", "Synced", "True");
-    await sql.waitForCondition("legacy", "Ready", "True");
+    await t.sql.waitForCondition("legacy", "Synced", "True");
+    await t.sql.waitForCondition("legacy", "Ready", "True");
     const conn = await waitFor(() => secretData(ns.name, "billing-conn"), { what: "the connection Secret" });
     assert.equal(conn?.username, "billing");
     assert.ok(conn?.host);
     assert.equal(conn?.password, undefined, "the tenant's Secret is not the instance's password");
-    assert.ok(atProvider(await sql.get("legacy")).masterPasswordSecretVersionAtAdoption !== undefined);
-    assert.equal(proxy.stats().callsByAction.ModifyDBInstance, 1, "one modify: the storage");
+    assert.ok(atProvider(await t.sql.get("legacy")).masterPasswordSecretVersionAtAdoption !== undefined);
+    assert.equal(t.proxy.stats().callsByAction.ModifyDBInstance, 1, "one modify: the storage");
   });
 
   it("sets the password once the tenant changes the Secret, and then publishes it", async () => {
-    const modifies = proxy.stats().callsByAction.ModifyDBInstance ?? 0;
+    const modifies = t.proxy.stats().callsByAction.ModifyDBInstance ?? 0;
     await putSecret(ns.name, "my-password", "handed-over-password");
     const conn = await waitFor(() => secretData(ns.name, "billing-conn"), {
       what: "the connection Secret to carry the password setpoint set",
@@ -303,44 +316,29 @@ describe("an adoption the ProviderConfig allows for the namespace", { timeout: 1
       timeoutMs: 60_000,
     });
     assert.equal(conn?.password, "handed-over-password");
-    assert.equal(proxy.stats().callsByAction.ModifyDBInstance, modifies + 1);
-    const at = atProvider(await sql.get("legacy"));
+    assert.equal(t.proxy.stats().callsByAction.ModifyDBInstance, modifies + 1);
+    const at = atProvider(await t.sql.get("legacy"));
     assert.equal(at.masterPasswordSecretVersionAtAdoption, undefined);
     assert.ok(at.masterPasswordSecretVersion);
   });
 
   it("being its owner now, deletes it with the custom resource", async () => {
-    await sql.delete("legacy");
-    await sql.waitUntilGone("legacy", 60_000);
-    assert.ok(proxy.stats().callsByAction.DeleteDBInstance, "deleted in the cloud");
+    await t.sql.delete("legacy");
+    await t.sql.waitUntilGone("legacy", 60_000);
+    assert.ok(t.proxy.stats().callsByAction.DeleteDBInstance, "deleted in the cloud");
   });
 });
 
 describe("Observe-only adoption", { timeout: 120_000 }, () => {
-  const ns = useNamespace("observe-adopt");
-  const config = uniqueName("allow-all");
-  const legacy = uniqueName("ro-db");
-  let proxy: AwsFaultProxy;
-  let manager: Manager;
-  let sql: Objects;
-
-  before(async () => {
-    proxy = await withProxy();
-    await installAwsProviderConfig(config, { endpoint: proxy.url, spec: { adoption: { policy: "Allow" } } });
-    await existingInstance(legacy, { class: "db.t3.small", storage: 30, tags: { team: "ro" } });
-    await putSecret(ns.name, "my-password", "the-tenant-chose-this");
-    manager = await startAwsEngine(ns.name);
-    sql = new Objects(SqlInstanceKind, ns.name);
+  const t = useTenant("observe-adopt", {
+    spec: { adoption: { policy: "Allow" } },
+    instance: { class: "db.t3.small", storage: 30, tags: { team: "ro" } },
   });
-
-  after(async () => {
-    await manager?.stop();
-    await proxy?.close();
-  });
+  const { ns, config, instance: legacy } = t;
 
   it("reports the owner tags and the spec's differences as drift, and writes nothing to the cloud", async () => {
-    await sql.create("ro", takeoverSpec(config, ["Observe"]), { [Annotations.externalName]: legacy });
-    const mr = await sql.waitForCondition("ro", "Drifted", "True");
+    await t.sql.create("ro", takeoverSpec(config, ["Observe"]), { [Annotations.externalName]: legacy });
+    const mr = await t.sql.waitForCondition("ro", "Drifted", "True");
     assert.equal(condition(mr, "Synced")?.status, "True");
     const paths = (mr.status?.drift?.fields ?? []).map((f) => f.path);
     assert.ok(paths.includes("forProvider.allocatedStorage"), JSON.stringify(paths));
@@ -350,41 +348,26 @@ describe("Observe-only adoption", { timeout: 120_000 }, () => {
     assert.deepEqual(tagsOf(inst), { team: "ro" }, "not tagged: tagging is a change");
     assert.equal(inst?.AllocatedStorage, 30);
     assert.equal(inst?.DBInstanceClass, "db.t3.small");
-    assert.equal(proxy.stats().mutatingCalls, 0, JSON.stringify(proxy.stats().callsByAction));
+    assert.equal(t.proxy.stats().mutatingCalls, 0, JSON.stringify(t.proxy.stats().callsByAction));
     const conn = await secretData(ns.name, "billing-conn");
     assert.equal(conn?.password, undefined, "no password it did not set");
   });
 
   it("deleting it leaves the instance", async () => {
-    await sql.delete("ro");
-    await sql.waitUntilGone("ro");
+    await t.sql.delete("ro");
+    await t.sql.waitUntilGone("ro");
     assert.ok(await describeInstance(legacy));
-    assert.equal(proxy.stats().mutatingCalls, 0);
+    assert.equal(t.proxy.stats().mutatingCalls, 0);
   });
 });
 
 describe("a namespace outside the ProviderConfig's namespaceSelector", { timeout: 180_000 }, () => {
-  const ns = useNamespace("outsider");
-  const config = uniqueName("restricted");
   const team = uniqueName("team");
   const selecting = { namespaceSelector: { matchLabels: { "setpoint.dev/e2e-team": team } } };
-  let proxy: AwsFaultProxy;
-  let manager: Manager;
-  let sql: Objects;
-
-  before(async () => {
-    proxy = await withProxy();
-    await installAwsProviderConfig(config, { endpoint: proxy.url, spec: selecting });
-    // No retry of a terminal refusal within the test: only the fan-outs (a namespace's labels, the
-    // ProviderConfig) can make the engine look again.
-    manager = await startAwsEngine(ns.name, { terminalRetryMs: 600_000 });
-    sql = new Objects(SqlInstanceKind, ns.name);
-  });
-
-  after(async () => {
-    await manager?.stop();
-    await proxy?.close();
-  });
+  // No retry of a terminal refusal within the test: only the fan-outs (a namespace's labels, the
+  // ProviderConfig) can make the engine look again.
+  const t = useTenant("outsider", { spec: selecting, engine: { terminalRetryMs: 600_000 } });
+  const { ns, config } = t;
 
   const spec = () => ({
     providerConfigRef: { name: config },
@@ -397,8 +380,8 @@ describe("a namespace outside the ProviderConfig's namespaceSelector", { timeout
   });
 
   it("is refused with a terminal condition naming the ProviderConfig, an Event, and no cloud call at all", async () => {
-    await sql.create("db", spec());
-    const mr = await sql.waitForCondition("db", "Synced", "False", { reason: "ReconcileTerminal" });
+    await t.sql.create("db", spec());
+    const mr = await t.sql.waitForCondition("db", "Synced", "False", { reason: "ReconcileTerminal" });
     const message = condition(mr, "Synced")?.message ?? "";
     assert.match(
       message,
@@ -407,43 +390,43 @@ describe("a namespace outside the ProviderConfig's namespaceSelector", { timeout
       ),
     );
     assert.match(message, /spec\.namespaceSelector/);
-    const events = await sql.events("db");
+    const events = await t.sql.events("db");
     assert.ok(
       events.some((e) => e.type === "Warning" && e.reason === "CannotUseProviderConfig"),
       JSON.stringify(events),
     );
     assert.equal(mr.metadata.finalizers, undefined, "nothing written, not even a finalizer");
     await sleep(SEVERAL_POLLS_MS);
-    assert.equal(proxy.stats().calls, 0, `no cloud call: ${JSON.stringify(proxy.stats().callsByAction)}`);
+    assert.equal(t.proxy.stats().calls, 0, `no cloud call: ${JSON.stringify(t.proxy.stats().callsByAction)}`);
   });
 
   it("is reconciled as soon as the namespace's labels match", async () => {
     await labelNamespace(ns.name, { "setpoint.dev/e2e-team": team });
-    await sql.waitForCondition("db", "Ready", "True", { timeoutMs: 60_000 });
-    assert.ok(proxy.stats().callsByAction.CreateDBInstance);
+    await t.sql.waitForCondition("db", "Ready", "True", { timeoutMs: 60_000 });
+    assert.ok(t.proxy.stats().callsByAction.CreateDBInstance);
   });
 
   it("is refused again, with no further call, when the administrator narrows the selector", async () => {
     await installAwsProviderConfig(config, {
-      endpoint: proxy.url,
+      endpoint: t.proxy.url,
       spec: { namespaceSelector: { matchLabels: { "setpoint.dev/e2e-team": "someone-else" } } },
     });
-    await sql.waitForCondition("db", "Synced", "False", { reason: "ReconcileTerminal" });
-    const calls = proxy.stats().calls;
+    await t.sql.waitForCondition("db", "Synced", "False", { reason: "ReconcileTerminal" });
+    const calls = t.proxy.stats().calls;
     await sleep(SEVERAL_POLLS_MS);
-    assert.equal(proxy.stats().calls, calls, "no cloud call while refused");
+    assert.equal(t.proxy.stats().calls, calls, "no cloud call while refused");
   });
 
   it("keeps the finalizer and the instance when deleted while refused, and deletes once admitted again", async () => {
-    const id = (await sql.get("db"))?.metadata.annotations?.[Annotations.externalName] ?? "";
-    await sql.delete("db");
+    const id = (await t.sql.get("db"))?.metadata.annotations?.[Annotations.externalName] ?? "";
+    await t.sql.delete("db");
     await sleep(SEVERAL_POLLS_MS);
-    const waiting = await sql.get("db");
+    const waiting = await t.sql.get("db");
     assert.ok(waiting?.metadata.deletionTimestamp, "still there, Terminating");
     assert.match(condition(waiting, "Synced")?.message ?? "", /NamespaceNotAllowed/);
     assert.ok(await describeInstance(id), "not deleted in the cloud");
-    await installAwsProviderConfig(config, { endpoint: proxy.url, spec: selecting });
-    await sql.waitUntilGone("db", 60_000);
+    await installAwsProviderConfig(config, { endpoint: t.proxy.url, spec: selecting });
+    await t.sql.waitUntilGone("db", 60_000);
   });
 });
 
