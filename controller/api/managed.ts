@@ -5,6 +5,7 @@
 // are generated from these schemas; the API server applies their defaults
 // at admission, which is why the engine never sees an absent policy.
 import { z } from "zod";
+import { localRef } from "./refs.ts";
 
 /** Smallest accepted spec.pollInterval; below it a poll costs more than it tells. */
 export const MIN_POLL_INTERVAL_SECONDS = 5;
@@ -90,10 +91,10 @@ export function managedSpec<F extends z.ZodType>(forProvider: F) {
             },
           ],
         }),
-      writeConnectionSecretToRef: z
-        .object({ name: objectName("Name of the Secret.") })
-        .optional()
-        .meta({ description: "A Secret in the same namespace that receives connection details." }),
+      writeConnectionSecretToRef: localRef(
+        { name: objectName("Name of the Secret.") },
+        "A Secret in the same namespace that receives connection details.",
+      ).optional(),
       forProvider,
     })
     .meta({

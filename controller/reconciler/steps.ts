@@ -18,6 +18,8 @@ export const Step = {
   UpdateManaged: "update managed resource",
   /** Resolving references to other resources: the next wave fills it in. */
   ResolveReferences: "resolve references",
+  /** The tenancy gate: may this namespace use the config it names (controller/reconciler/tenancy.ts)? */
+  Authorize: "authorize",
   Connect: "connect",
   Observe: "observe",
   /** Whether the cloud resource is ours to change: the ownership and adoption rule. */
@@ -36,6 +38,7 @@ export const StepMessage: Readonly<Record<Step, string>> = {
   [Step.Initialize]: "cannot initialize managed resource",
   [Step.UpdateManaged]: "cannot update managed resource",
   [Step.ResolveReferences]: "cannot resolve references",
+  [Step.Authorize]: "cannot use provider config",
   [Step.Connect]: "cannot connect to provider",
   [Step.Observe]: "cannot observe external resource",
   [Step.Ownership]: "cannot manage external resource",
@@ -52,6 +55,7 @@ export const FailureReason = {
   [Step.Initialize]: "CannotInitializeManagedResource",
   [Step.UpdateManaged]: "CannotUpdateManagedResource",
   [Step.ResolveReferences]: "CannotResolveResourceReferences",
+  [Step.Authorize]: "CannotUseProviderConfig",
   [Step.Connect]: "CannotConnectToProvider",
   [Step.Observe]: "CannotObserveExternalResource",
   [Step.Ownership]: "CannotManageExternalResource",
@@ -71,6 +75,12 @@ export const TerminalCode = {
   DeletionProtected: "DeletionProtected",
   /** An engine annotation (paused, external-name) has a value the engine cannot use. */
   InvalidAnnotation: "InvalidAnnotation",
+  /** The namespace is outside the config's namespaceSelector. */
+  NamespaceNotAllowed: "NamespaceNotAllowed",
+  /** The cloud resource exists without owner tags, and the config does not allow this namespace to adopt it. */
+  AdoptionNotAllowed: "AdoptionNotAllowed",
+  /** The config's tenancy fields cannot be read: nothing may use it. */
+  TenancyPolicyInvalid: "TenancyPolicyInvalid",
 } as const;
 
 /** A failure, with the step it happened in and what the engine does about it. */

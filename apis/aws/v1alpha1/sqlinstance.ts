@@ -2,7 +2,7 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
-import { objectName, SECRET_KEY_PATTERN } from "../../../controller/api/index.ts";
+import { localRef, objectName, SECRET_KEY_PATTERN } from "../../../controller/api/index.ts";
 import { defineAwsKind, tagMap } from "./common.ts";
 import { engineRules } from "./sqlinstance-engines.ts";
 
@@ -83,8 +83,8 @@ export const SqlInstanceParameters = z
           "Name of the master user: a letter, then letters, digits and underscores; at most 63 characters for PostgreSQL, 32 for MySQL, 16 for MariaDB and Db2, 30 for Oracle, 128 for SQL Server. rdsadmin is reserved by RDS, and admin and pg_* by PostgreSQL. Immutable.",
         ...immutable("masterUsername"),
       }),
-    masterPasswordSecretRef: z
-      .object({
+    masterPasswordSecretRef: localRef(
+      {
         name: objectName("Name of a Secret in the resource's namespace."),
         key: z
           .string()
@@ -93,12 +93,9 @@ export const SqlInstanceParameters = z
           .regex(new RegExp(SECRET_KEY_PATTERN))
           .default("password")
           .meta({ description: 'Key in the Secret: letters, digits, "-", "_" and ".".' }),
-      })
-      .optional()
-      .meta({
-        description:
-          "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
-      }),
+      },
+      "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
+    ).optional(),
     dbName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
@@ -204,6 +201,10 @@ export const SqlInstanceObservation = z
       .meta({ description: "Whether the cloud has deletion protection on." }),
     masterPasswordSecretVersion: z.string().optional().meta({
       description: "resourceVersion of the password Secret last applied; a new one triggers a rotation.",
+    }),
+    masterPasswordSecretVersionAtAdoption: z.string().optional().meta({
+      description:
+        "Set while the instance is adopted and setpoint has not set its password: the password Secret's resourceVersion at adoption (empty: there was none). The connection Secret carries no password until the Secret changes and setpoint sets the new password.",
     }),
   })
   .meta({ description: "Observed, non-secret state of the RDS DB instance." });
