@@ -176,6 +176,13 @@ export function managedEntries(
       "spec.forProvider",
       "must be of type object",
     ),
+    bad(
+      "a connection Secret in another namespace",
+      "cross-field rule",
+      { writeConnectionSecretToRef: { name: "db-conn", namespace: "other-team" } },
+      "spec.writeConnectionSecretToRef",
+      "references stay in the resource's own namespace",
+    ),
     rejected({
       name: `a ${kind} without forProvider`,
       kind,

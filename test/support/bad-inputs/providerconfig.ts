@@ -175,6 +175,57 @@ export const PROVIDER_CONFIG_ENTRIES: Entry[] = [
     strict: true,
     expect: { field: "spec.credentials.secretRef.key", message: "unknown field" },
   }),
+  bad(
+    "a namespaceSelector operator Banana",
+    "unknown enum value",
+    pc({ namespaceSelector: { matchExpressions: [{ key: "team", operator: "Banana" }] } }),
+    "spec.namespaceSelector.matchExpressions[0].operator",
+    "Unsupported value",
+  ),
+  bad(
+    "a namespaceSelector In without values",
+    "cross-field rule",
+    pc({ namespaceSelector: { matchExpressions: [{ key: "team", operator: "In" }] } }),
+    "spec.namespaceSelector.matchExpressions[0]",
+    "In and NotIn need at least one value",
+  ),
+  bad(
+    "adoption policy Maybe",
+    "unknown enum value",
+    pc({ adoption: { policy: "Maybe" } }),
+    "spec.adoption.policy",
+    "Unsupported value",
+  ),
+  bad(
+    "adoption policy Forbid and a selector of who may adopt",
+    "contradictory policy",
+    pc({ adoption: { policy: "Forbid", namespaceSelector: { matchLabels: { team: "a" } } } }),
+    "spec.adoption.namespaceSelector",
+    "adoption.namespaceSelector is read only with policy Allow",
+  ),
+  answered({
+    name: "a SqlInstance in a namespace its ProviderConfig's namespaceSelector leaves out",
+    kind: "ProviderConfig",
+    category: "cross-field rule",
+    providerConfig: (c) => ({
+      region: c.region,
+      endpoint: c.endpoint,
+      credentials: { source: "Secret", secretRef: { namespace: c.namespace, name: `${c.name}-creds` } },
+      namespaceSelector: { matchLabels: { team: "someone-else" } },
+    }),
+    secrets: (c) => [{ namespace: c.namespace, name: `${c.name}-creds`, data: KEYS }],
+    resource: (c) => ({
+      kind: "SqlInstance",
+      spec: { ...SQL_BASE, providerConfigRef: { name: c.providerConfig } },
+    }),
+    expect: {
+      reason: "ReconcileTerminal",
+      message:
+        /NamespaceNotAllowed: namespace ".+" may not use .+: its spec\.namespaceSelector \(.+\) does not select the namespace/,
+      event: "CannotUseProviderConfig",
+      maxCloudCalls: 0,
+    },
+  }),
   credentialsEntry(
     "credentials Secret does not exist",
     "SqlInstance",

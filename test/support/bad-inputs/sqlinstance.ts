@@ -205,6 +205,13 @@ export const SQL_INSTANCE_ENTRIES: Entry[] = [
     "masterPasswordSecretRef.key",
     "should match",
   ),
+  bad(
+    "a password Secret in another namespace",
+    "cross-field rule",
+    { masterPasswordSecretRef: { name: "db-pw", namespace: "other-team" } },
+    "masterPasswordSecretRef",
+    "references stay in the resource's own namespace",
+  ),
   // What AWS documents, checked before any endpoint sees it.
   bad(
     "60 tags: AWS allows 50, and setpoint's own 2 count",
@@ -496,6 +503,34 @@ export const SQL_INSTANCE_ENTRIES: Entry[] = [
     expect: {
       reason: "ReconcileTerminal",
       message: /already exists and carries no setpoint owner tags/,
+      event: "CannotManageExternalResource",
+      maxCloudCalls: 1,
+    },
+  }),
+  answered({
+    name: "a SqlInstance that names an untagged DB instance its ProviderConfig does not let it adopt",
+    kind: "SqlInstance",
+    category: "ownership",
+    resource: (c) => ({
+      kind: "SqlInstance",
+      spec: { ...SQL_BASE, providerConfigRef: { name: c.providerConfig } },
+      annotations: { "setpoint.dev/external-name": `${c.name}-legacy` },
+    }),
+    inCloud: async (c) => {
+      await c.rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: `${c.name}-legacy`,
+          Engine: "postgres",
+          DBInstanceClass: "db.t3.micro",
+          AllocatedStorage: 20,
+          MasterUsername: "them",
+          MasterUserPassword: "their-password-1",
+        }),
+      );
+    },
+    expect: {
+      reason: "ReconcileTerminal",
+      message: /AdoptionNotAllowed: .*carries no setpoint owner tags, so using it would adopt it/,
       event: "CannotManageExternalResource",
       maxCloudCalls: 1,
     },
