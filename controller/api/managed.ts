@@ -9,7 +9,7 @@ import { localRef } from "./refs.ts";
 
 /** Smallest accepted spec.pollInterval; below it a poll costs more than it tells. */
 export const MIN_POLL_INTERVAL_SECONDS = 5;
-/** Largest accepted spec.pollInterval: drift older than a day is not "corrected", it is archaeology. */
+/** Largest accepted spec.pollInterval: drift found more than a day late is not kept at a setpoint. */
 export const MAX_POLL_INTERVAL_HOURS = 24;
 
 /**
