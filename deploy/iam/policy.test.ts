@@ -13,6 +13,7 @@ const IAM_PREFIX: Record<string, string> = {
   "@aws-sdk/client-rds": "rds",
   "@aws-sdk/client-elastic-load-balancing-v2": "elasticloadbalancing",
   "@aws-sdk/client-ec2": "ec2",
+  "@aws-sdk/client-resource-groups-tagging-api": "tag",
 };
 
 const NOT_SHIPPED = /\.(test|test-fixture|test-helper|test-util)\.ts$|\/fake\.[^/]*$/;

@@ -65,6 +65,9 @@ export const ACTIONS: readonly IamAction[] = [
   { action: "elasticloadbalancing:DeleteListener", use: "change", calledFrom: ELBV2_API },
   { action: "elasticloadbalancing:DeleteLoadBalancer", use: "change", calledFrom: ELBV2_API },
   { action: "elasticloadbalancing:DeleteTargetGroup", use: "change", calledFrom: ELBV2_API },
+  // Resource Groups Tagging: finds a LoadBalancer's target groups by its uid tag when its status may
+  // not name them all (a create whose answer was lost), and before a delete.
+  { action: "tag:GetResources", use: "read", calledFrom: `${ELBV2_API} targetGroupArnsByUid` },
   // EC2: no provider calls it yet. A kind that does (security groups) adds its actions here, and
   // deploy/iam/policy.test.ts fails until it does.
 ];

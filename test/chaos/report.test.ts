@@ -4,7 +4,7 @@ import { renderTable, summarize } from "./report.ts";
 import type { RoundResult } from "./round.ts";
 
 function result(seed: number, seconds: number[], over: Partial<RoundResult> = {}): RoundResult {
-  const faults = { throttle: 2, serverError: 1, reset: 1, slow: 0, dropAfterApply: 3 };
+  const faults = { throttle: 2, serverError: 1, reset: 1, slow: 0, dropAfterApply: 3, refuse: 0 };
   return {
     seed,
     failures: [],
