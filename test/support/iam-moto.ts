@@ -29,6 +29,23 @@ export interface IamMoto {
 
 const ACCOUNT = "123456789012";
 
+/**
+ * moto authorises a call as `<signing name>:<action>`, the service read from the request's credential
+ * scope. For most services that is the IAM prefix, but the Resource Groups Tagging API signs as
+ * `tagging` while IAM (and AWS) name its actions `tag:`. So each `tag:` action also gets its `tagging:`
+ * twin, and the policy means to moto what it means to AWS.
+ */
+export function withMotoActionNames<T extends object>(policy: T): T {
+  const doc = structuredClone(policy) as { Statement?: { Action?: string | string[] }[] };
+  for (const st of doc.Statement ?? []) {
+    const actions = typeof st.Action === "string" ? [st.Action] : st.Action;
+    if (!actions) continue;
+    const twins = actions.filter((a) => a.startsWith("tag:")).map((a) => `tagging:${a.slice(4)}`);
+    if (twins.length > 0) st.Action = [...actions, ...twins];
+  }
+  return doc as T;
+}
+
 export async function startIamMoto(): Promise<IamMoto> {
   const moto: Moto = await startMoto();
   let enforced = false;
@@ -62,7 +79,7 @@ export async function startIamMoto(): Promise<IamMoto> {
       await iam({
         Action: "CreatePolicy",
         PolicyName: `${name}-policy`,
-        PolicyDocument: JSON.stringify(policy),
+        PolicyDocument: JSON.stringify(withMotoActionNames(policy)),
       });
       await iam({
         Action: "AttachUserPolicy",
