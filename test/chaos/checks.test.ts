@@ -186,14 +186,20 @@ describe("the chaos checks", () => {
     assert.match(unconverged(failing, "converge", inventory()).join(), /Ready=absent.*Synced=False/);
   });
 
-  it("expect a squatter to be refused, owning nothing", () => {
-    const refused = {
+  it("expect a squatter to be refused with the refusal's code, owning nothing", () => {
+    const refusedWith = (message: string) => ({
       ...sql,
       uid: "uid-squatter",
-      status: { conditions: [{ type: "Synced", status: "False", reason: "ReconcileTerminal" }] },
-    };
-    assert.deepEqual(unconverged(refused, "refused", inventory()), []);
-    assert.deepEqual(unconverged(sql, "refused", inventory()), [
+      status: {
+        conditions: [{ type: "Synced", status: "False", reason: "ReconcileTerminal", message }],
+      },
+    });
+    const foreign = refusedWith("cannot manage external resource: ForeignOwner: SqlInstance x exists");
+    assert.deepEqual(unconverged(foreign, { refusedWith: "ForeignOwner" }, inventory()), []);
+    assert.deepEqual(unconverged(foreign, { refusedWith: "AdoptionNotAllowed" }, inventory()), [
+      'Synced message "cannot manage external resource: ForeignOwner: SqlInstance x exists" does not name AdoptionNotAllowed',
+    ]);
+    assert.deepEqual(unconverged(sql, { refusedWith: "ForeignOwner" }, inventory()), [
       "Synced=True ReconcileSuccess, want False ReconcileTerminal",
       "1 cloud resources carry its uid",
     ]);

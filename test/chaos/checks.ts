@@ -32,8 +32,16 @@ export interface ObservedCr {
   };
 }
 
-/** A squatter is a resource whose cloud name a foreign fixture holds: it must be refused, not converge. */
-export type Expectation = "converge" | "refused";
+/**
+ * What a resource must end as. Most converge. A resource setpoint must refuse ends Synced=False
+ * (ReconcileTerminal) with the refusal's code in the message, owning nothing in the cloud: a squatter
+ * whose cloud name another owner's fixture holds (ForeignOwner), one that names an untagged fixture
+ * while the ProviderConfig forbids adoption (AdoptionNotAllowed), one in a namespace the
+ * ProviderConfig does not select (NamespaceNotAllowed).
+ */
+export type Expectation = "converge" | { refusedWith: RefusalCode };
+
+export type RefusalCode = "ForeignOwner" | "AdoptionNotAllowed" | "NamespaceNotAllowed";
 
 export type CloudObjectType = "dbInstance" | "loadBalancer" | "targetGroup" | "listener";
 
@@ -265,12 +273,14 @@ export function cloudMismatches(cr: ObservedCr, inv: Inventory): string[] {
 
 /** What still differs from the resource's expected end state (empty: it is there). */
 export function unconverged(cr: ObservedCr, expectation: Expectation, inv: Inventory): string[] {
-  if (expectation === "refused") {
+  if (expectation !== "converge") {
     const synced = condition(cr, "Synced");
-    const owned = [...inv.dbs, ...inv.lbs].filter((r) => uidOf(r) === cr.uid);
+    const owned = [...inv.dbs, ...inv.lbs, ...inv.tgs, ...inv.listeners].filter((r) => uidOf(r) === cr.uid);
     const out: string[] = [];
     if (synced?.status !== "False" || synced.reason !== "ReconcileTerminal")
       out.push(`Synced=${synced?.status} ${synced?.reason}, want False ReconcileTerminal`);
+    else if (!synced.message?.includes(`${expectation.refusedWith}: `))
+      out.push(`Synced message ${JSON.stringify(synced.message)} does not name ${expectation.refusedWith}`);
     if (owned.length > 0) out.push(`${owned.length} cloud resources carry its uid`);
     return out;
   }

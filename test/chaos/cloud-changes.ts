@@ -261,6 +261,9 @@ async function foreignLb(
   );
 }
 
+/** The untagged fixtures, which the adopters name by their external-name annotation. */
+export const UNTAGGED_FIXTURES = { db: "foreign-untagged-db", lb: "foreign-untagged-lb" } as const;
+
 /**
  * Creates the foreign fixtures: an untagged DB instance and load balancer (with a target group and
  * a listener), the same tagged by another owner, and that other owner's DB instance and load
@@ -271,10 +274,10 @@ export async function createForeignFixtures(
   rng: Rng,
   squatters: Squatters,
 ): Promise<void> {
-  await foreignDb(c, "foreign-untagged-db", {});
+  await foreignDb(c, UNTAGGED_FIXTURES.db, {});
   await foreignDb(c, "foreign-owned-db", otherOwner(rng, "owned-db"));
   await foreignDb(c, squatters.dbIdentifier, otherOwner(rng, "squatter-db"));
-  await foreignLb(c, "foreign-untagged-lb", "foreign-untagged-tg", {});
+  await foreignLb(c, UNTAGGED_FIXTURES.lb, "foreign-untagged-tg", {});
   await foreignLb(c, "foreign-owned-lb", "foreign-owned-tg", otherOwner(rng, "owned-lb"));
   await foreignLb(
     c,

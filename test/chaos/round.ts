@@ -1,9 +1,12 @@
 // One chaos round, end to end, in a fresh environment of its own (kube-apiserver + etcd + moto, so
 // the round may restart them and read everything the emulator holds):
 //
-//   1. setup     CRDs, a ProviderConfig whose endpoint is the fault proxy in front of moto, the foreign
-//                fixtures straight in moto (snapshotted), two squatter resources, the controller's
-//                replicas (the compiled build, --leader-elect), the first resources;
+//   1. setup     CRDs, a ProviderConfig whose endpoint is the fault proxy in front of moto (selecting
+//                the tenant namespaces by label, adoption forbidden), the foreign fixtures straight in
+//                moto (snapshotted), the resources setpoint must refuse (squatters on another owner's
+//                names, adopters of untagged fixtures, outsiders in a namespace the ProviderConfig does
+//                not select), the controller's replicas (the compiled build, --leader-elect), the first
+//                resources;
 //   2. chaos     for `duration`: AWS faults at random rates, process faults, users creating, editing
 //                and deleting resources, and the cloud changed out of band;
 //   3. calm      faults off, every process back; calm starts once a replica leads. Then the round
@@ -24,6 +27,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node
 import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
 import { installCrds } from "../../cli/install-crds.ts";
+import { Annotations } from "../../controller/api/metadata.ts";
 import { type Environment, prepareTools, startEnvironment } from "../../controlplane/env.ts";
 import { sleep } from "../../controlplane/ports.ts";
 import { deriveLoadBalancerName } from "../../providers/aws/elbv2/index.ts";
@@ -37,6 +41,7 @@ import {
   idsNamedIn,
   type ObservedCr,
   percentile,
+  type RefusalCode,
   secretsIn,
   unconverged,
 } from "./checks.ts";
@@ -46,6 +51,7 @@ import {
   OUT_OF_BAND_CHANGES,
   type OutOfBandChange,
   recordsById,
+  UNTAGGED_FIXTURES,
 } from "./cloud-changes.ts";
 import { emulatorClients, type Inventory, readInventory } from "./inventory.ts";
 import { PROCESS_FAULTS, type ProcessFault, ProcessFaults } from "./process-faults.ts";
@@ -133,8 +139,14 @@ export interface RoundResult {
 }
 
 const NAMESPACES = ["chaos-a", "chaos-b"];
+/** The label the ProviderConfig's namespaceSelector selects the tenant namespaces by. */
+const TENANT_LABELS = { "chaos.setpoint.dev/tenant": "true" };
+/** A namespace without that label: its resources get no cloud call at all. */
+const OUTSIDE_NAMESPACE = "chaos-outside";
+const ALL_NAMESPACES = [...NAMESPACES, OUTSIDE_NAMESPACE];
 const FIXTURES = 12;
 const SQUATTER_NAMESPACE = "chaos-a";
+const ADOPTER_NAMESPACE = "chaos-b";
 const LEASE_NAMESPACE = "setpoint-system";
 const CREDENTIALS = { namespace: "setpoint-system", name: "aws-credentials" };
 
@@ -192,6 +204,10 @@ async function installProviderConfig(kc: KubeConfig, endpoint: string, secretKey
         region: "us-east-1",
         endpoint,
         credentials: { source: "Secret", secretRef: { ...CREDENTIALS } },
+        // As in a shared cluster: only the tenant namespaces, and no adoption (the default, said
+        // out loud, since the adopters' refusal depends on it).
+        namespaceSelector: { matchLabels: TENANT_LABELS },
+        adoption: { policy: "Forbid" },
       },
     },
   });
@@ -201,7 +217,7 @@ async function installProviderConfig(kc: KubeConfig, endpoint: string, secretKey
 async function passwordsInSecrets(kc: KubeConfig): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
   const out: string[] = [];
-  for (const namespace of NAMESPACES) {
+  for (const namespace of ALL_NAMESPACES) {
     for (const s of (await core.listNamespacedSecret({ namespace })).items) {
       const v = s.data?.password;
       if (v) out.push(Buffer.from(v, "base64").toString("utf8"));
@@ -212,7 +228,7 @@ async function passwordsInSecrets(kc: KubeConfig): Promise<string[]> {
 
 async function eventsText(kc: KubeConfig): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
-  const lists = await Promise.all(NAMESPACES.map((namespace) => core.listNamespacedEvent({ namespace })));
+  const lists = await Promise.all(ALL_NAMESPACES.map((namespace) => core.listNamespacedEvent({ namespace })));
   return JSON.stringify(lists.flatMap((l) => l.items));
 }
 
@@ -248,15 +264,19 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   const env: Environment = await startEnvironment(log, await prepareTools(log));
   const cloud = emulatorClients(env.moto.endpoint);
   const foreignIds = new Set<string>();
+  // The cloud names the outsiders derive: no call may name them, not even a read.
+  const outsideNames = new Set<string>();
   const foreignCalls: string[] = [];
   const proxy = await AwsFaultProxy.start({
     target: env.moto.endpoint,
     seed: o.seed,
     slowMs: o.awsRequestTimeoutMs + 1000,
     onCall: (call, body) => {
+      const text = body.toString("utf8");
+      for (const id of idsNamedIn(text, outsideNames))
+        foreignCalls.push(`${call.action} names ${id}, of a namespace the ProviderConfig does not select`);
       if (!call.mutating || foreignIds.size === 0) return;
-      for (const id of idsNamedIn(body.toString("utf8"), foreignIds))
-        foreignCalls.push(`${call.action} names ${id}`);
+      for (const id of idsNamedIn(text, foreignIds)) foreignCalls.push(`${call.action} names ${id}`);
     },
   });
   const replicas: Replica[] = [];
@@ -297,26 +317,46 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
       kc,
       rng: Rng.fork(o.seed, "workload"),
       namespaces: NAMESPACES,
+      namespaceLabels: TENANT_LABELS,
       maxPerKind: o.maxPerKind,
       gapSeconds: o.opGapSeconds,
       log,
     });
     await workload.createNamespaces();
+    await workload.createNamespace(OUTSIDE_NAMESPACE, {});
+    outsideNames.add(deriveIdentifier(OUTSIDE_NAMESPACE, "outsider-db"));
+    outsideNames.add(deriveLoadBalancerName(OUTSIDE_NAMESPACE, "outsider-lb"));
+    // Each pair: a SqlInstance and a LoadBalancer that setpoint must refuse, and why.
+    const refused: { namespace: string; prefix: string; code: RefusalCode; adopts?: [string, string] }[] = [
+      { namespace: SQUATTER_NAMESPACE, prefix: "squatter", code: "ForeignOwner" },
+      {
+        namespace: ADOPTER_NAMESPACE,
+        prefix: "adopter",
+        code: "AdoptionNotAllowed",
+        adopts: [UNTAGGED_FIXTURES.db, UNTAGGED_FIXTURES.lb],
+      },
+      { namespace: OUTSIDE_NAMESPACE, prefix: "outsider", code: "NamespaceNotAllowed" },
+    ];
     const specRng = Rng.fork(o.seed, "squatters");
-    await workload.create({
-      kind: "SqlInstance",
-      namespace: SQUATTER_NAMESPACE,
-      name: "squatter-db",
-      spec: sqlInstanceSpec(specRng, "squatter-db"),
-      expectation: "refused",
-    });
-    await workload.create({
-      kind: "LoadBalancer",
-      namespace: SQUATTER_NAMESPACE,
-      name: "squatter-lb",
-      spec: loadBalancerSpec(specRng),
-      expectation: "refused",
-    });
+    for (const { namespace, prefix, code, adopts } of refused) {
+      const [db, lb] = adopts ?? [];
+      await workload.create({
+        kind: "SqlInstance",
+        namespace,
+        name: `${prefix}-db`,
+        spec: sqlInstanceSpec(specRng, `${prefix}-db`),
+        expectation: { refusedWith: code },
+        ...(db ? { annotations: { [Annotations.externalName]: db } } : {}),
+      });
+      await workload.create({
+        kind: "LoadBalancer",
+        namespace,
+        name: `${prefix}-lb`,
+        spec: loadBalancerSpec(specRng),
+        expectation: { refusedWith: code },
+        ...(lb ? { annotations: { [Annotations.externalName]: lb } } : {}),
+      });
+    }
 
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: LEASE_NAMESPACE } } }).catch(() => {});

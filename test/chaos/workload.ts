@@ -29,6 +29,7 @@ export interface TrackedResource {
   spec: Spec;
   uid?: string;
   expectation: Expectation;
+  annotations?: Record<string, string>;
   deleted: boolean;
   /** A user-provided password Secret (name), when the spec names one. */
   passwordSecret?: string;
@@ -48,6 +49,8 @@ export interface WorkloadOptions {
   kc: KubeConfig;
   rng: Rng;
   namespaces: readonly string[];
+  /** The labels the users' namespaces carry (the ProviderConfig's namespaceSelector selects them). */
+  namespaceLabels: Readonly<Record<string, string>>;
   /** Most resources of each kind alive at once. */
   maxPerKind: number;
   /** Seconds between two operations, drawn uniformly. */
@@ -110,14 +113,17 @@ export class Workload {
     }
   }
 
+  /** The users' namespaces, with their labels. */
   async createNamespaces(): Promise<void> {
-    for (const name of this.#o.namespaces) {
-      await this.#write(`create namespace ${name}`, () =>
-        this.#core.createNamespace({ body: { metadata: { name } } }).catch((err) => {
-          if (statusOf(err) !== 409) throw err;
-        }),
-      );
-    }
+    for (const name of this.#o.namespaces) await this.createNamespace(name, this.#o.namespaceLabels);
+  }
+
+  async createNamespace(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.#write(`create namespace ${name}`, () =>
+      this.#core.createNamespace({ body: { metadata: { name, labels: { ...labels } } } }).catch((err) => {
+        if (statusOf(err) !== 409) throw err;
+      }),
+    );
   }
 
   async #putPassword(namespace: string, name: string, password: string): Promise<void> {
@@ -140,7 +146,11 @@ export class Workload {
     const body = {
       apiVersion: `${GROUP}/${VERSION}`,
       kind: r.kind,
-      metadata: { name: r.name, namespace: r.namespace },
+      metadata: {
+        name: r.name,
+        namespace: r.namespace,
+        ...(r.annotations ? { annotations: r.annotations } : {}),
+      },
       spec: r.spec,
     };
     const created = (await this.#write(`create ${r.kind} ${r.namespace}/${r.name}`, () =>
