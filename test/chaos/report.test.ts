@@ -49,6 +49,7 @@ function result(seed: number, seconds: number[], over: Partial<RoundResult> = {}
     duplicated: [],
     foreignTouched: [],
     convergence: { seconds, max: Math.max(...seconds), p99: Math.max(...seconds), late: 0, never: 0 },
+    pollIntervalMs: 10_000,
     secretsLeaked: [],
     loadAverage: { start: 3.5, end: 4.25 },
     logDir: "/tmp/x",
@@ -71,6 +72,7 @@ describe("the chaos report", () => {
     assert.equal(s.outOfBand, 8);
     assert.equal(s.leaked, 1);
     assert.equal(s.convergeMaxSeconds, 30);
+    assert.equal(s.convergeMaxPolls, 3);
     assert.equal(s.loadMax, 4.25);
     assert.deepEqual(s.failedRounds, []);
   });
@@ -80,7 +82,7 @@ describe("the chaos report", () => {
     assert.equal(lines.length, 4);
     assert.match(lines[0] ?? "", /^\| seed .*\| converge max \| converge p99 \|/);
     assert.match(lines[2] ?? "", /^\| 7 /);
-    assert.match(lines[3] ?? "", /^\| all 1 .*\| 4\.0s +\| 4\.0s +\|/);
+    assert.match(lines[3] ?? "", /^\| all 1 .*\| 4\.0s +\| 4\.0s +\| 0\.40 +\| 0\.40 +\|/);
     assert.ok(lines.every((l) => l.length === lines[0]?.length));
   });
 });

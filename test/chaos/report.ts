@@ -24,6 +24,9 @@ export interface Summary {
   secretsLeaked: number;
   convergeMaxSeconds?: number;
   convergeP99Seconds?: number;
+  /** The same, in each round's steady poll intervals. */
+  convergeMaxPolls?: number;
+  convergeP99Polls?: number;
   late: number;
   never: number;
   /** 1-minute load average, highest at a round's start or end. */
@@ -48,6 +51,7 @@ export function summarize(results: readonly RoundResult[]): Summary {
     add(exits, r.exits);
   }
   const seconds = results.flatMap((r) => r.convergence.seconds);
+  const polls = results.flatMap((r) => r.convergence.seconds.map((x) => (x * 1000) / r.pollIntervalMs));
   return {
     rounds: results.length,
     failedRounds: results.filter((r) => r.failures.length > 0).map((r) => r.seed),
@@ -68,7 +72,12 @@ export function summarize(results: readonly RoundResult[]): Summary {
     foreignTouched: sum(results.map((r) => r.foreignTouched.length)),
     secretsLeaked: sum(results.map((r) => r.secretsLeaked.length)),
     ...(seconds.length > 0
-      ? { convergeMaxSeconds: percentile(seconds, 1), convergeP99Seconds: percentile(seconds, 0.99) }
+      ? {
+          convergeMaxSeconds: percentile(seconds, 1),
+          convergeP99Seconds: percentile(seconds, 0.99),
+          convergeMaxPolls: percentile(polls, 1),
+          convergeP99Polls: percentile(polls, 0.99),
+        }
       : {}),
     late: sum(results.map((r) => r.convergence.late)),
     never: sum(results.map((r) => r.convergence.never)),
@@ -99,11 +108,16 @@ const COLUMNS = [
   "secrets in logs",
   "converge max",
   "converge p99",
+  "max polls",
+  "p99 polls",
   "late",
   "load",
 ] as const;
 
 const secs = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)}s`);
+const polls = (p: number | undefined) => (p === undefined ? "-" : p.toFixed(2));
+const inPolls = (s: number | undefined, r: RoundResult) =>
+  polls(s === undefined ? undefined : (s * 1000) / r.pollIntervalMs);
 
 function row(r: RoundResult): string[] {
   const p = r.processFaults;
@@ -130,6 +144,8 @@ function row(r: RoundResult): string[] {
     String(r.secretsLeaked.length),
     secs(r.convergence.max),
     secs(r.convergence.p99),
+    inPolls(r.convergence.max, r),
+    inPolls(r.convergence.p99, r),
     String(r.convergence.late + r.convergence.never),
     r.loadAverage.start.toFixed(1),
   ];
@@ -160,6 +176,8 @@ function totalRow(s: Summary): string[] {
     String(s.secretsLeaked),
     secs(s.convergeMaxSeconds),
     secs(s.convergeP99Seconds),
+    polls(s.convergeMaxPolls),
+    polls(s.convergeP99Polls),
     String(s.late + s.never),
     s.loadMax.toFixed(1),
   ];

@@ -133,6 +133,8 @@ export interface RoundResult {
   duplicated: CloudFinding[];
   foreignTouched: string[];
   convergence: ConvergenceFigures;
+  /** The steady poll interval the round ran with: the unit of "converged within 5 polls". */
+  pollIntervalMs: number;
   secretsLeaked: string[];
   loadAverage: { start: number; end: number };
   logDir: string;
@@ -593,6 +595,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     duplicated,
     foreignTouched,
     convergence,
+    pollIntervalMs: o.pollIntervalMs,
     secretsLeaked,
     loadAverage: { start: load0, end: loadavg()[0] ?? 0 },
     logDir,
