@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CHECKOUT_HINT, requireNode } from "../../bin/node-version.mjs";
+import type { RoundOptions } from "./round.ts";
 
 requireNode("npm run chaos", CHECKOUT_HINT);
 const { parseDuration } = await import("../../controller/poll/schedule.ts");
@@ -73,52 +74,54 @@ function main(): Promise<number> {
   });
 }
 
-async function run(o: {
-  seed: number;
-  rounds: number;
-  durationMs: number;
-  maxPerKind: number;
-  initialPerKind: number;
-  replicas: number;
-  pollIntervalMs: number;
-  awsRequestTimeoutMs: number;
-  processFaults: boolean;
-  outOfBand: boolean;
-  logLevel: string;
-  save?: string;
-}): Promise<number> {
+/** The round settings the command line sets, as runRound takes them. */
+type RoundSettings = Pick<
+  RoundOptions,
+  | "durationMs"
+  | "maxPerKind"
+  | "initialPerKind"
+  | "replicas"
+  | "pollIntervalMs"
+  | "awsRequestTimeoutMs"
+  | "logLevel"
+>;
+
+async function run(
+  o: RoundSettings & {
+    seed: number;
+    rounds: number;
+    processFaults: boolean;
+    outOfBand: boolean;
+    save?: string;
+  },
+): Promise<number> {
+  const { seed: first, rounds, processFaults, outOfBand, save, ...settings } = o;
   const log = (line: string) => console.error(line);
   const built = await bundle();
   log(`[chaos] compiled build in dist/ in ${(built.millis / 1000).toFixed(1)}s`);
   const results = [];
-  for (let i = 0; i < o.rounds; i++) {
-    const seed = o.seed + i;
-    log(`[chaos] round ${i + 1}/${o.rounds}, seed ${seed}`);
+  for (let i = 0; i < rounds; i++) {
+    const seed = first + i;
+    log(`[chaos] round ${i + 1}/${rounds}, seed ${seed}`);
     const r = await runRound({
+      ...settings,
       seed,
-      durationMs: o.durationMs,
-      maxPerKind: o.maxPerKind,
-      initialPerKind: o.initialPerKind,
-      replicas: o.replicas,
-      pollIntervalMs: o.pollIntervalMs,
-      awsRequestTimeoutMs: o.awsRequestTimeoutMs,
       awsFaultRates: DEFAULT_AWS_FAULT_RATES,
-      ...(o.processFaults ? { processFaultGapSeconds: [6, 14] as const } : {}),
-      ...(o.outOfBand ? { outOfBandGapSeconds: [2, 5] as const } : {}),
+      ...(processFaults ? { processFaultGapSeconds: [6, 14] as const } : {}),
+      ...(outOfBand ? { outOfBandGapSeconds: [2, 5] as const } : {}),
       opGapSeconds: [0.5, 2.5],
-      logLevel: o.logLevel,
       log,
     });
     results.push(r);
     const verdict = r.failures.length === 0 ? "passed" : `FAILED (${r.failures.length})`;
     log(`[chaos] seed ${seed} ${verdict}; controller logs in ${r.logDir}`);
     for (const f of r.failures) log(`  - ${f}`);
-    if (o.save) await writeFile(o.save, `${JSON.stringify(results, null, 2)}\n`);
+    if (save) await writeFile(save, `${JSON.stringify(results, null, 2)}\n`);
   }
   const s = summarize(results);
   console.log(
-    `chaos: ${o.rounds} round(s), seeds ${o.seed}..${o.seed + o.rounds - 1}, ${o.durationMs / 1000}s of faults each, ` +
-      `${o.replicas} replicas, poll ${o.pollIntervalMs / 1000}s, ${new Date().toISOString().slice(0, 10)}\n`,
+    `chaos: ${rounds} round(s), seeds ${first}..${first + rounds - 1}, ${settings.durationMs / 1000}s of faults each, ` +
+      `${settings.replicas} replicas, poll ${settings.pollIntervalMs / 1000}s, ${new Date().toISOString().slice(0, 10)}\n`,
   );
   console.log(renderTable(results));
   console.log(
