@@ -1,7 +1,10 @@
 // Bad LoadBalancers: the ELBv2 fields and the rules between them, the limits
 // AWS documents, and ELBv2's own refusals. A table, one entry per bad input,
 // so it is long by nature. The cloud-call bounds of the answered entries are
-// what one attempt costs (the create path's lookups and the refused call).
+// what one attempt costs: the create path's lookups, the one GetResources that
+// finds target groups by uid tag while the status is not yet the outcome of a
+// successful reconcile (a group whose create answer was lost), and the refused
+// call.
 import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SEED_SECURITY_GROUP_ID, SEED_SUBNET_IDS, SEED_VPC_ID } from "../env.ts";
 import { answered, type Entry, type Json, merge, rejected, tags, withForProvider } from "./catalogue.ts";
@@ -413,13 +416,13 @@ export const LOAD_BALANCER_ENTRIES: Entry[] = [
     "an attribute AWS does not know",
     { attributes: { "no.such.attribute": "1" } },
     /no\.such\.attribute/,
-    5,
+    6,
   ),
   refusedByCloud(
     "a target group in a VPC that does not exist",
     tg({ vpcId: "vpc-0000dead" }),
     /vpc-0000dead/,
-    5,
+    6,
   ),
   refusedByCloud(
     "an HTTPS listener whose certificate does not exist",
@@ -429,7 +432,7 @@ export const LOAD_BALANCER_ENTRIES: Entry[] = [
       certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/none",
     }),
     /CertificateNotFound/,
-    6,
+    7,
   ),
   answered({
     name: "a LoadBalancer whose external-name is another team's load balancer",
@@ -456,7 +459,7 @@ export const LOAD_BALANCER_ENTRIES: Entry[] = [
       reason: "ReconcileTerminal",
       message: /owned by other-team\/web; setpoint will not change it/,
       event: "CannotManageExternalResource",
-      maxCloudCalls: 4,
+      maxCloudCalls: 5,
     },
   }),
   answered({
