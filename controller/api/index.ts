@@ -5,4 +5,5 @@
 export * from "./kind.ts";
 export * from "./managed.ts";
 export * from "./metadata.ts";
+export * from "./references.ts";
 export * from "./registration.ts";

@@ -3,6 +3,7 @@
 // and a registration (registration.ts) pairs a managed one with its provider.
 import type { z } from "zod";
 import { managedSpec, managedStatus } from "./managed.ts";
+import type { ReferenceDeclaration } from "./references.ts";
 
 export interface KindDefinition {
   /** The API group, e.g. "aws.setpoint.dev". */
@@ -31,6 +32,8 @@ export interface ManagedKindDefinition<F extends z.ZodType = z.ZodType, A extend
   scope: "Namespaced";
   forProvider: F;
   atProvider: A;
+  /** Spec fields that name other managed resources; the engine resolves them before connect. */
+  references?: readonly ReferenceDeclaration[];
 }
 
 /** A managed kind from its names and its own two schemas; the shared spec and status wrap them. */

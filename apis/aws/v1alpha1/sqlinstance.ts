@@ -2,7 +2,10 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
+import { localReference, localSelector } from "../../../controller/api/index.ts";
 import { defineAwsKind, TagMap } from "./common.ts";
+import { DB_SUBNET_GROUP_KIND } from "./dbsubnetgroup.ts";
+import { SECURITY_GROUP_KIND } from "./securitygroup.ts";
 
 /** RDS engines for stand-alone DB instances. Aurora engines need a DB cluster and are not served here. */
 export const SQL_ENGINES = [
@@ -112,20 +115,27 @@ export const SqlInstanceParameters = z
       description:
         "Protect the instance from deletion. While true, deleting the resource fails with DeletionProtected until it is set to false.",
     }),
-    dbSubnetGroupName: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .meta({ description: "DB subnet group, which chooses the VPC. Immutable. Empty: the default VPC." }),
+    dbSubnetGroupName: z.string().min(1).max(255).optional().meta({
+      description:
+        "DB subnet group, which chooses the VPC. Immutable. Empty: the default VPC, or the group dbSubnetGroupNameRef names.",
+    }),
+    dbSubnetGroupNameRef: localReference(DB_SUBNET_GROUP_KIND).optional().meta({
+      description:
+        "A DBSubnetGroup in this namespace whose name setpoint writes into dbSubnetGroupName once it is Ready; until then nothing is created. Immutable.",
+    }),
     vpcSecurityGroupIds: z
       .array(z.string().regex(/^sg-[0-9a-f]+$/))
       .max(100)
       .optional()
       .meta({
         description:
-          "VPC security groups, compared as a set. Empty: the VPC's default security group, filled in from the cloud.",
+          "VPC security groups, compared as a set. Empty: the VPC's default security group, filled in from the cloud. With vpcSecurityGroupIdRefs or vpcSecurityGroupIdSelector, setpoint writes the groups' IDs here.",
       }),
+    vpcSecurityGroupIdRefs: z.array(localReference(SECURITY_GROUP_KIND)).max(100).optional().meta({
+      description:
+        "SecurityGroups in this namespace whose IDs setpoint writes into vpcSecurityGroupIds once all are Ready; a group recreated with a new ID is applied as a change.",
+    }),
+    vpcSecurityGroupIdSelector: localSelector(SECURITY_GROUP_KIND).optional(),
     tags: TagMap.optional(),
     skipFinalSnapshot: z.boolean().default(true).meta({
       description: "Delete without a final snapshot. When false, finalSnapshotIdentifier is required.",
@@ -141,7 +151,16 @@ export const SqlInstanceParameters = z
     description: "The RDS DB instance's desired settings.",
     "x-kubernetes-validations": [
       optionalImmutableRule("dbName"),
-      optionalImmutableRule("dbSubnetGroupName"),
+      {
+        // A reference fills the name in once; after that the name is as immutable as one written by hand.
+        rule: "(!has(oldSelf.dbSubnetGroupName) && has(self.dbSubnetGroupNameRef)) || (has(self.dbSubnetGroupName) == has(oldSelf.dbSubnetGroupName) && (!has(self.dbSubnetGroupName) || self.dbSubnetGroupName == oldSelf.dbSubnetGroupName))",
+        message: "dbSubnetGroupName is immutable",
+      },
+      optionalImmutableRule("dbSubnetGroupNameRef"),
+      {
+        rule: "!has(self.vpcSecurityGroupIdRefs) || !has(self.vpcSecurityGroupIdSelector)",
+        message: "give vpcSecurityGroupIdRefs or vpcSecurityGroupIdSelector, not both",
+      },
       {
         rule: "self.skipFinalSnapshot || has(self.finalSnapshotIdentifier)",
         message: "finalSnapshotIdentifier is required when skipFinalSnapshot is false",
@@ -192,4 +211,20 @@ export const SqlInstanceKind = defineAwsKind({
   forProvider: SqlInstanceParameters,
   atProvider: SqlInstanceObservation,
   sensitivePaths: ["forProvider.masterPasswordSecretRef"],
+  references: [
+    {
+      field: "forProvider.dbSubnetGroupNameRef",
+      kind: DB_SUBNET_GROUP_KIND,
+      into: "forProvider.dbSubnetGroupName",
+      from: "externalName",
+    },
+    {
+      field: "forProvider.vpcSecurityGroupIdRefs",
+      selector: "forProvider.vpcSecurityGroupIdSelector",
+      kind: SECURITY_GROUP_KIND,
+      into: "forProvider.vpcSecurityGroupIds",
+      from: "status.atProvider.groupId",
+      many: true,
+    },
+  ],
 });
