@@ -23,6 +23,8 @@ export interface KindDefinition {
   managed: boolean;
   /** Spec paths (from forProvider) that hold secrets; only their path is ever reported. */
   sensitivePaths?: string[];
+  /** Spec fields that name other managed resources; the engine resolves them before connect. */
+  references?: readonly ReferenceDeclaration[];
 }
 
 /** A managed kind, keeping its own forProvider and atProvider schemas so registration can type its provider. */
@@ -32,8 +34,6 @@ export interface ManagedKindDefinition<F extends z.ZodType = z.ZodType, A extend
   scope: "Namespaced";
   forProvider: F;
   atProvider: A;
-  /** Spec fields that name other managed resources; the engine resolves them before connect. */
-  references?: readonly ReferenceDeclaration[];
 }
 
 /** A managed kind from its names and its own two schemas; the shared spec and status wrap them. */

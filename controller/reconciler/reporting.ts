@@ -22,6 +22,8 @@ export const EventReason = {
   DeletedExternalResource: "DeletedExternalResource",
   OrphanedExternalResource: "OrphanedExternalResource",
   LateInitialized: "LateInitialized",
+  /** Values taken from referenced resources were written into the spec. */
+  ResolvedReferences: "ResolvedReferences",
 } as const;
 
 export interface ReconcileMetrics {
@@ -206,7 +208,7 @@ export class Reporter {
     const previous = getCondition(pass.status.conditions, ConditionType.Synced);
     pass.setSynced({
       status: "False",
-      reason: err.terminal ? Reason.ReconcileTerminal : Reason.ReconcileError,
+      reason: err.conditionReason ?? (err.terminal ? Reason.ReconcileTerminal : Reason.ReconcileError),
       message,
     });
     // A wait the provider asked for is not a warning.

@@ -4,13 +4,15 @@
 // observe external resource: <what the cloud said>"), so that a user can
 // tell a credentials problem from a refused create without reading logs.
 import { ForeignResourceError, isTerminal, RetryAfterError, TerminalError } from "../provider.ts";
+import { Reason } from "./conditions.ts";
 import { ObjectGoneError } from "./ports.ts";
+import { ReferenceNotReadyError, StillReferencedError } from "./references.ts";
 
 export const Step = {
   Initialize: "initialize",
   /** Finalizer, external-name and create-succeeded annotations: writes to the custom resource itself. */
   UpdateManaged: "update managed resource",
-  /** Resolving references to other resources: the next wave fills it in. */
+  /** Resolving references to other resources (references.ts), before connect. */
   ResolveReferences: "resolve references",
   Connect: "connect",
   Observe: "observe",
@@ -77,6 +79,8 @@ export class StepError extends Error {
   readonly code: string | undefined;
   /** The cause's own message, without the step. */
   readonly detail: string;
+  /** The Synced reason, when the cause has one of its own (a wait for references) rather than ReconcileError. */
+  readonly conditionReason: string | undefined;
 
   constructor(step: Step, cause: unknown) {
     const detail = errorMessage(cause);
@@ -86,6 +90,12 @@ export class StepError extends Error {
     this.terminal = isTerminal(cause);
     this.code = isTerminal(cause) ? cause.code : undefined;
     this.retryAfterMs = cause instanceof RetryAfterError ? cause.delayMs : undefined;
+    this.conditionReason =
+      cause instanceof ReferenceNotReadyError
+        ? Reason.ReferenceNotReady
+        : cause instanceof StillReferencedError
+          ? Reason.StillReferenced
+          : undefined;
   }
 
   get reason(): string {
