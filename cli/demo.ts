@@ -332,12 +332,12 @@ async function applyStack(kc: KubeConfig, objects: DemoObjects): Promise<void> {
   }
   printTable(stack.filter((m): m is Managed => m !== undefined));
   const [lb, db] = stack;
-  const fp = db?.spec.forProvider as { dbSubnetGroupName?: string; vpcSecurityGroupIds?: string[] };
+  const fp = (db?.spec.forProvider ?? {}) as { dbSubnetGroupName?: string; vpcSecurityGroupIds?: string[] };
   say(
     `    SqlInstance ${STACK_NAMESPACE}/orders: dbSubnetGroupName=${fp.dbSubnetGroupName}, vpcSecurityGroupIds=${fp.vpcSecurityGroupIds?.join(",")}`,
   );
   say(
-    `    LoadBalancer ${STACK_NAMESPACE}/storefront: securityGroups=${(lb?.spec.forProvider as { securityGroups?: string[] }).securityGroups?.join(",")}`,
+    `    LoadBalancer ${STACK_NAMESPACE}/storefront: securityGroups=${((lb?.spec.forProvider ?? {}) as { securityGroups?: string[] }).securityGroups?.join(",")}`,
   );
 }
 

@@ -7,7 +7,9 @@
 // Providers only map; every decision about drift, ownership and protection
 // is made here and in decide.ts, once, for every kind, and reporting.ts
 // words it in conditions, status.drift and events. Each call runs as a named
-// step (steps.ts), so a failure says which call failed.
+// step (steps.ts), so a failure says which call failed. Over 400 lines on
+// purpose: one class holds the whole flow, in the order above, each step a
+// short method, so it reads top to bottom.
 import type { KindDefinition } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";
