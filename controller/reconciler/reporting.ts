@@ -204,7 +204,10 @@ export class Reporter {
    */
   failed(pass: Pass, err: StepError): string {
     const retryIn = err.retryAfterMs;
-    const message = retryIn === undefined ? err.message : `${err.message} (retrying in ${retryIn / 1000}s)`;
+    // A wait for other resources ends as soon as one of them changes (the reference fan-out); the
+    // delay is only the latest time it is looked at again.
+    const when = err.conditionReason ? `looked at again when it changes, at the latest in` : "retrying in";
+    const message = retryIn === undefined ? err.message : `${err.message} (${when} ${retryIn / 1000}s)`;
     const previous = getCondition(pass.status.conditions, ConditionType.Synced);
     pass.setSynced({
       status: "False",
