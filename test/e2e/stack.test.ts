@@ -20,6 +20,7 @@ import { deriveGroupName } from "../../providers/aws/ec2/index.ts";
 import { deriveLoadBalancerName } from "../../providers/aws/elbv2/names.ts";
 import { deriveIdentifier } from "../../providers/aws/rds/index.ts";
 import { deriveSubnetGroupName } from "../../providers/aws/rds/subnet-group/index.ts";
+import { rejection } from "../support/admission.ts";
 import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { AwsFaultProxy } from "../support/aws-fault-proxy.ts";
 import { condition, Objects } from "../support/engine.ts";
@@ -44,21 +45,6 @@ const DANGLING_PC = "stack-dangling";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const groupIdOf = (mr: Managed | undefined) =>
   (mr?.status?.atProvider as { groupId?: string } | undefined)?.groupId;
-
-/** The API server's message for a request it refused; fails when it accepted the request. */
-async function rejection(request: Promise<unknown>): Promise<string> {
-  try {
-    await request;
-  } catch (err) {
-    const body = (err as { body?: unknown }).body;
-    try {
-      return String((JSON.parse(String(body)) as { message?: string }).message);
-    } catch {
-      return String(body ?? err);
-    }
-  }
-  assert.fail("the API server accepted the request");
-}
 
 describe("a stack of resources referring to each other (kube-apiserver, moto, the real engine)", {
   timeout: 300_000,

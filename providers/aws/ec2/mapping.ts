@@ -1,14 +1,13 @@
 // Pure mapping between a SecurityGroup spec and the EC2 group: its derived
 // name, what status reports, and the comparison that yields drift and the
 // plan an update carries out.
-import { createHash } from "node:crypto";
 import type { SecurityGroup } from "@aws-sdk/client-ec2";
 import type {
   SecurityGroupObservation,
   SecurityGroupParameters,
 } from "../../../apis/aws/v1alpha1/securitygroup.ts";
 import type { FieldDiff } from "../../../controller/provider.ts";
-import { diffTags, type TagChanges, tagChangesToDrift, tagListToMap } from "../shared/index.ts";
+import { cutWithHash, diffTags, type TagChanges, tagChangesToDrift, tagListToMap } from "../shared/index.ts";
 import {
   compareRules,
   DEFAULT_EGRESS,
@@ -20,7 +19,6 @@ import {
 
 /** EC2's limit on group names. */
 export const GROUP_NAME_MAX = 255;
-const HASH_LEN = 8;
 /** EC2 reserves this prefix for group IDs: no name may start with it. */
 export const ID_PREFIX = "sg-";
 
@@ -32,9 +30,7 @@ export const ID_PREFIX = "sg-";
 export function deriveGroupName(namespace: string, name: string): string {
   const raw = `${namespace}-${name}`;
   if (raw.length <= GROUP_NAME_MAX && !raw.startsWith(ID_PREFIX)) return raw;
-  const hash = createHash("sha256").update(`${namespace}/${name}`).digest("hex").slice(0, HASH_LEN);
-  const prefix = raw.startsWith(ID_PREFIX) ? "k8s-" : "";
-  return `${prefix}${raw.slice(0, GROUP_NAME_MAX - HASH_LEN - 1 - prefix.length)}-${hash}`;
+  return cutWithHash(raw, GROUP_NAME_MAX, `${namespace}/${name}`, raw.startsWith(ID_PREFIX) ? "k8s-" : "");
 }
 
 export function toAtProvider(sg: SecurityGroup): SecurityGroupObservation {

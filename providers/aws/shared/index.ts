@@ -45,6 +45,7 @@ export {
   SetpointCodes,
   ThrottlingErrorCodes,
 } from "./errors.ts";
+export { cutWithHash, NAME_HASH_LENGTH } from "./names.ts";
 export { NotResentError, withoutBlindResend } from "./resend.ts";
 export {
   AWS_RESERVED_PREFIX,

@@ -1,15 +1,13 @@
 // Pure mapping between a DBSubnetGroup spec and the RDS DB subnet group.
-import { createHash } from "node:crypto";
 import type { DBSubnetGroup } from "@aws-sdk/client-rds";
 import type {
   DBSubnetGroupObservation,
   DBSubnetGroupParameters,
 } from "../../../../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import type { FieldDiff } from "../../../../controller/provider.ts";
-import { diffTags, type TagChanges, tagChangesToDrift } from "../../shared/index.ts";
+import { cutWithHash, diffTags, type TagChanges, tagChangesToDrift } from "../../shared/index.ts";
 
 export const SUBNET_GROUP_NAME_MAX = 255;
-const HASH_LEN = 8;
 
 export const Paths = {
   description: "forProvider.description",
@@ -25,8 +23,7 @@ export const Paths = {
 export function deriveSubnetGroupName(namespace: string, name: string): string {
   const raw = `${namespace}-${name}`.toLowerCase();
   if (raw.length <= SUBNET_GROUP_NAME_MAX) return raw;
-  const hash = createHash("sha256").update(`${namespace}/${name}`).digest("hex").slice(0, HASH_LEN);
-  return `${raw.slice(0, SUBNET_GROUP_NAME_MAX - HASH_LEN - 1)}-${hash}`;
+  return cutWithHash(raw, SUBNET_GROUP_NAME_MAX, `${namespace}/${name}`);
 }
 
 export function observedSubnets(g: DBSubnetGroup): string[] {
