@@ -71,6 +71,14 @@ export function groupNameOf(mr: Managed): string {
   return name;
 }
 
+function validGroupName(mr: Managed): string | undefined {
+  try {
+    return groupNameOf(mr);
+  } catch {
+    return undefined;
+  }
+}
+
 export class SecurityGroupClient
   implements ExternalClient<SecurityGroupParameters, SecurityGroupObservation, GroupPlan>
 {
@@ -88,13 +96,18 @@ export class SecurityGroupClient
   }
 
   async observeMany(mrs: SecurityGroup[]): Promise<Map<string, GroupObservation>> {
+    // A resource whose external name is not a group name fails its own reconcile (observe
+    // throws), not the whole batch: it is left out, and the engine reconciles it on its own.
+    const named = mrs.flatMap((mr) => {
+      const name = validGroupName(mr);
+      return name === undefined ? [] : [{ mr, name }];
+    });
     const found = await this.#api.describeByName(
-      mrs.map((mr) => mr.spec.forProvider.vpcId),
-      mrs.map(groupNameOf),
+      named.map(({ mr }) => mr.spec.forProvider.vpcId),
+      named.map(({ name }) => name),
     );
     const out = new Map<string, GroupObservation>();
-    for (const mr of mrs) {
-      const name = groupNameOf(mr);
+    for (const { mr, name } of named) {
       out.set(name, this.#observation(mr, found.get(groupKey(mr.spec.forProvider.vpcId, name))));
     }
     return out;
