@@ -220,7 +220,11 @@ export type Listener = z.infer<typeof Listener>;
 export const MAX_TARGET_GROUPS = 50;
 export const MAX_LISTENERS = 50;
 
-/** The CEL rules on forProvider; specProblems in providers/aws/elbv2 mirrors them for the provider's own guard. */
+/**
+ * The CEL rules on forProvider; specProblems in providers/aws/elbv2 mirrors those on the fields the
+ * provider acts on, for its own guard. The first two are about references, which the engine resolves
+ * into securityGroups before the provider sees the spec (the third rule then covers the result).
+ */
 export const FOR_PROVIDER_RULES = [
   {
     rule: "self.type == 'application' || (!has(self.securityGroupRefs) && !has(self.securityGroupSelector))",
