@@ -43,7 +43,11 @@ export interface Observation<A = unknown, P = unknown> {
    * not call update yet, poll faster, and do not count the drift as new.
    */
   inProgress?: boolean;
-  /** Tags that identify the owning custom resource, as read from the cloud. */
+  /**
+   * Tags that identify the owning custom resource, as read from the cloud.
+   * They are the only proof of ownership: without a uid tag the engine treats
+   * the resource as one setpoint did not create, whose use is adoption.
+   */
   ownership?: { owner?: string; uid?: string };
   /** Values for spec.forProvider fields the user left empty, taken from the cloud. */
   lateInit?: Record<string, unknown>;

@@ -5,6 +5,7 @@
 // are generated from these schemas; the API server applies their defaults
 // at admission, which is why the engine never sees an absent policy.
 import { z } from "zod";
+import { localRef } from "./refs.ts";
 
 /** Smallest accepted spec.pollInterval; below it a poll costs more than it tells. */
 export const MIN_POLL_INTERVAL_SECONDS = 5;
@@ -58,10 +59,10 @@ export function managedSpec<F extends z.ZodType>(forProvider: F) {
         .meta({
           description: `How often a steady resource is checked for drift, e.g. "30s" or "5m". At least ${MIN_POLL_INTERVAL_SECONDS}s; defaults to the controller's --poll-interval.`,
         }),
-      writeConnectionSecretToRef: z
-        .object({ name: z.string().min(1).max(253) })
-        .optional()
-        .meta({ description: "A Secret in the same namespace that receives connection details." }),
+      writeConnectionSecretToRef: localRef(
+        { name: z.string().min(1).max(253).meta({ description: "Name of the Secret." }) },
+        "A Secret in the same namespace that receives connection details.",
+      ).optional(),
       forProvider,
     })
     .meta({ description: "Desired state of the managed resource." });

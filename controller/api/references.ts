@@ -5,6 +5,7 @@
 // target's value into the spec field it stands for, so providers only ever
 // see plain values and never resolve anything themselves.
 import { z } from "zod";
+import { localRef } from "./refs.ts";
 
 /**
  * Where a reference takes its value from on the target: its external name
@@ -30,36 +31,22 @@ export interface ReferenceDeclaration {
   many?: boolean;
 }
 
-// "namespace" is a CEL keyword, so the API server spells the property __namespace__ in rules.
-const NAMESPACE_REJECTED = {
-  rule: "!has(self.__namespace__)",
-  message:
-    "a reference names a resource in the same namespace; namespace is not allowed (the namespace is the security boundary)",
-};
-
 /**
- * The schema of one reference: { name }. A `namespace` key is declared only
- * to be rejected at admission by CEL: left undeclared, the API server would
- * prune it silently and the reference would quietly point somewhere else.
+ * The schema of one reference to a managed resource: { name }, built with
+ * localRef (refs.ts), so admission rejects a `namespace` key instead of the
+ * API server pruning it silently.
  */
 export function localReference(kind: string) {
-  return z
-    .object({
+  return localRef(
+    {
       name: z
         .string()
         .min(1)
         .max(253)
         .meta({ description: `Name of the ${kind} in this resource's namespace.` }),
-      namespace: z
-        .string()
-        .max(63)
-        .optional()
-        .meta({ description: "Not allowed: references stay inside the resource's namespace." }),
-    })
-    .meta({
-      description: `A ${kind} in the same namespace.`,
-      "x-kubernetes-validations": [NAMESPACE_REJECTED],
-    });
+    },
+    `A ${kind} in the same namespace.`,
+  );
 }
 
 /** The schema of a label selector over targets in the same namespace. */

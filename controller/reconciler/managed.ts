@@ -1,15 +1,15 @@
 // The managed reconciler: the policy half of the crossplane-runtime split.
 // For one custom resource it runs, in a fixed order:
-//   paused? → policies → deletion → finalizer and external name →
-//   references (references.ts) → connect →
-//   observe → decide (decide.ts) → ownership → late-init → create | update |
+//   paused? → policies → deletion → tenancy gate (tenancy.ts) → finalizer and
+//   external name → references (references.ts) → connect → observe → decide
+//   (decide.ts) → ownership and adoption → late-init → create | update |
 //   report | nothing → status, events, requeue.
-// Providers only map; every decision about drift, ownership and protection
-// is made here and in decide.ts, once, for every kind, and reporting.ts
-// words it in conditions, status.drift and events. Each call runs as a named
-// step (steps.ts), so a failure says which call failed. Over 400 lines on
-// purpose: one class holds the whole flow, in the order above, each step a
-// short method, so it reads top to bottom.
+// Providers only map; every decision about drift, ownership, adoption and
+// protection is made here, in decide.ts and in tenancy.ts, once, for every
+// kind, and reporting.ts words it in conditions, status.drift and events.
+// Each call runs as a named step (steps.ts), so a failure says which call
+// failed. The file is over 400 lines on purpose: it is the flow above, read
+// top to bottom in that order, and its decisions already live elsewhere.
 import type { KindDefinition } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";
@@ -26,6 +26,7 @@ import {
   type EventRecorder,
   type ManagedStore,
   ObjectGoneError,
+  type TenancySource,
 } from "./ports.ts";
 import {
   ReferenceNotReadyError,
@@ -35,6 +36,7 @@ import {
 } from "./references.ts";
 import { EventReason, type ReconcileMetrics, Reporter } from "./reporting.ts";
 import { errorMessage, Step, StepError, step, TerminalCode } from "./steps.ts";
+import { type AdoptionConsent, evaluateTenancy } from "./tenancy.ts";
 
 export { EventReason, type ReconcileMetrics } from "./reporting.ts";
 
@@ -67,6 +69,12 @@ export interface ReconcilerDeps {
   statusHeartbeatMs?: number;
   /** The other managed resources, for references; a kind that declares none needs nothing here. */
   references?: ReferenceTargets;
+  /**
+   * What the administrator allows this resource (the config's tenancy fields
+   * and the namespace's labels). Absent: the kind has no config kind, so every
+   * namespace may use it and nothing may be adopted.
+   */
+  tenancy?: TenancySource;
 }
 
 export class ManagedReconciler {
@@ -126,6 +134,9 @@ export class ManagedReconciler {
     }
     if (pass.mr.metadata.deletionTimestamp) return this.#delete(pass);
 
+    // Before anything is written, even our finalizer: a namespace the
+    // administrator did not allow gets no cloud call at all.
+    const adoption = this.#admit(pass);
     await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
     // Before connect: until every reference resolves, nothing is sent to the cloud.
     const specMoved = await step(Step.ResolveReferences, () => this.#resolveReferences(pass));
@@ -134,16 +145,21 @@ export class ManagedReconciler {
       // A swept observation compared the cloud with the spec before the references moved it.
       const fresh = specMoved ? undefined : prefetched;
       const observation = fresh ?? (await step(Step.Observe, () => client.observe(pass.mr)));
-      return await this.#act(pass, client, observation);
+      return await this.#act(pass, client, observation, adoption);
     } finally {
       await client.close?.();
     }
   }
 
-  async #act(pass: Pass, client: ExternalClient, obs: Observation): Promise<ReconcileOutcome> {
-    const d = decide(pass.mr, obs, permissionsOf(pass.mr.spec.managementPolicies));
+  async #act(
+    pass: Pass,
+    client: ExternalClient,
+    obs: Observation,
+    adoption: AdoptionConsent,
+  ): Promise<ReconcileOutcome> {
+    const d = decide(pass.mr, obs, permissionsOf(pass.mr.spec.managementPolicies), adoption);
     if (d.action === "refuse") throw new StepError(Step.Ownership, d.error);
-    if (d.action === "create") return this.#create(pass, client, d.recreate);
+    if (d.action === "create") return this.#create(pass, client, d.recreate, adoption);
     if (d.action === "report-missing") return this.#reportMissing(pass, d.existedBefore);
 
     if (d.markCreated) {
@@ -204,7 +220,12 @@ export class ManagedReconciler {
     return { kind: "poll", ready: false, inProgress: false };
   }
 
-  async #create(pass: Pass, client: ExternalClient, recreate: boolean): Promise<ReconcileOutcome> {
+  async #create(
+    pass: Pass,
+    client: ExternalClient,
+    recreate: boolean,
+    adoption: AdoptionConsent,
+  ): Promise<ReconcileOutcome> {
     if (recreate && this.#report.recreating(pass)) await this.#writeStatus(pass);
 
     const result = await step(Step.Create, () => client.create(pass.mr));
@@ -219,7 +240,7 @@ export class ManagedReconciler {
         );
       }
       this.#debug(pass, "create-found-existing");
-      return this.#act(pass, client, again);
+      return this.#act(pass, client, again, adoption);
     }
     await this.#publishConnection(pass.mr, result.connectionDetails);
     if (recreate) this.#report.recreated(pass);
@@ -283,10 +304,14 @@ export class ManagedReconciler {
       }
       return this.#release(pass, "orphan");
     }
+    // Deleting in the cloud is a cloud call like any other: a namespace the
+    // administrator no longer allows keeps its finalizer, and the cloud
+    // resource stays, until the administrator allows it again.
+    const adoption = this.#admit(pass);
     const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
       const obs = await step(Step.Observe, () => client.observe(pass.mr));
-      const d = decideDeletion(pass.mr, obs);
+      const d = decideDeletion(pass.mr, obs, adoption);
       switch (d.action) {
         case "done":
         case "observe":
@@ -296,9 +321,11 @@ export class ManagedReconciler {
             pass,
             "Warning",
             EventReason.OrphanedExternalResource,
-            `Did not delete ${externalNameOf(pass.mr)}: it is not owned by this resource`,
+            d.why === "adoption-refused"
+              ? `Did not delete ${externalNameOf(pass.mr)}: setpoint did not create it (it carries no setpoint owner tags) and may not adopt it here, so it stays in the cloud`
+              : `Did not delete ${externalNameOf(pass.mr)}: it is not owned by this resource`,
           );
-          return this.#release(pass, "orphan-not-owned");
+          return this.#release(pass, `orphan-${d.why}`);
         case "wait":
           this.#debug(pass, "wait-for-deletion");
           return { kind: "poll", ready: false, inProgress: true };
@@ -340,6 +367,13 @@ export class ManagedReconciler {
     } finally {
       await client.close?.();
     }
+  }
+
+  /** The tenancy gate: the consent to adoption when admitted; throws the refusal otherwise. */
+  #admit(pass: Pass): AdoptionConsent {
+    const verdict = evaluateTenancy(pass.mr, this.#d.tenancy?.read(pass.mr) ?? { config: undefined });
+    if (verdict.admitted === true) return verdict.adoption;
+    throw new StepError(Step.Authorize, verdict.error);
   }
 
   /** Removes our finalizer: the deletion is finished, and the object may go. */

@@ -14,6 +14,8 @@ export const Step = {
   UpdateManaged: "update managed resource",
   /** Resolving references to other resources (references.ts), before connect. */
   ResolveReferences: "resolve references",
+  /** The tenancy gate: may this namespace use the config it names (controller/reconciler/tenancy.ts)? */
+  Authorize: "authorize",
   Connect: "connect",
   Observe: "observe",
   /** Whether the cloud resource is ours to change: the ownership and adoption rule. */
@@ -32,6 +34,7 @@ export const StepMessage: Readonly<Record<Step, string>> = {
   [Step.Initialize]: "cannot initialize managed resource",
   [Step.UpdateManaged]: "cannot update managed resource",
   [Step.ResolveReferences]: "cannot resolve references",
+  [Step.Authorize]: "cannot use provider config",
   [Step.Connect]: "cannot connect to provider",
   [Step.Observe]: "cannot observe external resource",
   [Step.Ownership]: "cannot manage external resource",
@@ -48,6 +51,7 @@ export const FailureReason = {
   [Step.Initialize]: "CannotInitializeManagedResource",
   [Step.UpdateManaged]: "CannotUpdateManagedResource",
   [Step.ResolveReferences]: "CannotResolveResourceReferences",
+  [Step.Authorize]: "CannotUseProviderConfig",
   [Step.Connect]: "CannotConnectToProvider",
   [Step.Observe]: "CannotObserveExternalResource",
   [Step.Ownership]: "CannotManageExternalResource",
@@ -65,6 +69,12 @@ export const TerminalCode = {
   UntaggedResourceExists: "UntaggedResourceExists",
   InvalidManagementPolicies: "InvalidManagementPolicies",
   DeletionProtected: "DeletionProtected",
+  /** The namespace is outside the config's namespaceSelector. */
+  NamespaceNotAllowed: "NamespaceNotAllowed",
+  /** The cloud resource exists without owner tags, and the config does not allow this namespace to adopt it. */
+  AdoptionNotAllowed: "AdoptionNotAllowed",
+  /** The config's tenancy fields cannot be read: nothing may use it. */
+  TenancyPolicyInvalid: "TenancyPolicyInvalid",
 } as const;
 
 /** A failure, with the step it happened in and what the engine does about it. */

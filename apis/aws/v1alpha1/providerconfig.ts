@@ -1,14 +1,21 @@
-// ProviderConfig: cluster-scoped; says where and as whom setpoint talks to AWS.
+// ProviderConfig: cluster-scoped and the administrator's. It says where and as
+// whom setpoint talks to AWS, and, for a shared cluster, which namespaces may
+// use it and whether they may adopt existing cloud resources (the engine's
+// tenancy fields, the same in every API group).
 import { z } from "zod";
-import type { KindDefinition } from "../../../controller/api/index.ts";
+import { type ConfigKindDefinition, readTenancy, tenancySpecFields } from "../../../controller/api/index.ts";
 import { API_VERSION, GROUP, VERSION } from "./common.ts";
 
 export const PROVIDER_CONFIG_KIND = "ProviderConfig";
 export const PROVIDER_CONFIG_PLURAL = "providerconfigs";
 export { API_VERSION };
 
+// Unlike the references of managed resources, which stay in their own namespace
+// (controller/api/refs.ts), this one names a namespace: a ProviderConfig is
+// cluster-scoped and written by a cluster administrator, who chooses where the
+// account's keys live (a namespace tenants cannot read).
 export const SecretKeySelector = z.object({
-  namespace: z.string().min(1).meta({ description: "Namespace of the Secret." }),
+  namespace: z.string().min(1).meta({ description: "Namespace of the Secret, chosen by the administrator." }),
   name: z.string().min(1).meta({ description: "Name of the Secret." }),
 });
 
@@ -49,8 +56,12 @@ export const ProviderConfigSpec = z
           },
         ],
       }),
+    ...tenancySpecFields(),
   })
-  .meta({ description: "Region, endpoint and credentials for AWS." });
+  .meta({
+    description:
+      "Region, endpoint and credentials for AWS, and which namespaces may use them (namespaceSelector, adoption).",
+  });
 export type ProviderConfigSpec = z.infer<typeof ProviderConfigSpec>;
 
 export const ProviderConfigStatus = z.object({
@@ -64,7 +75,7 @@ export interface ProviderConfig {
   spec: ProviderConfigSpec;
 }
 
-export const ProviderConfigKind: KindDefinition = {
+export const ProviderConfigKind: ConfigKindDefinition = {
   group: GROUP,
   version: VERSION,
   kind: PROVIDER_CONFIG_KIND,
@@ -73,7 +84,8 @@ export const ProviderConfigKind: KindDefinition = {
   scope: "Cluster",
   managed: false,
   description:
-    "Where and as whom setpoint talks to AWS. Managed resources name one in spec.providerConfigRef.",
+    "Where and as whom setpoint talks to AWS, and which namespaces may use it. Managed resources name one in spec.providerConfigRef.",
   spec: ProviderConfigSpec,
   status: ProviderConfigStatus,
+  tenancy: (obj) => readTenancy(obj.spec),
 };

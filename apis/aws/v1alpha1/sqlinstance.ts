@@ -2,7 +2,7 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
-import { localReference, localSelector } from "../../../controller/api/index.ts";
+import { localRef, localReference, localSelector } from "../../../controller/api/index.ts";
 import { defineAwsKind, TagMap } from "./common.ts";
 import { DB_SUBNET_GROUP_KIND } from "./dbsubnetgroup.ts";
 import { SECURITY_GROUP_KIND } from "./securitygroup.ts";
@@ -76,20 +76,17 @@ export const SqlInstanceParameters = z
       .min(1)
       .max(63)
       .meta({ description: "Name of the master user. Immutable.", ...immutable("masterUsername") }),
-    masterPasswordSecretRef: z
-      .object({
+    masterPasswordSecretRef: localRef(
+      {
         name: z
           .string()
           .min(1)
           .max(253)
           .meta({ description: "Name of a Secret in the resource's namespace." }),
         key: z.string().min(1).max(253).default("password").meta({ description: "Key in the Secret." }),
-      })
-      .optional()
-      .meta({
-        description:
-          "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
-      }),
+      },
+      "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
+    ).optional(),
     dbName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
@@ -196,6 +193,10 @@ export const SqlInstanceObservation = z
       .meta({ description: "Whether the cloud has deletion protection on." }),
     masterPasswordSecretVersion: z.string().optional().meta({
       description: "resourceVersion of the password Secret last applied; a new one triggers a rotation.",
+    }),
+    masterPasswordSecretVersionAtAdoption: z.string().optional().meta({
+      description:
+        "Set while the instance is adopted and setpoint has not set its password: the password Secret's resourceVersion at adoption (empty: there was none). The connection Secret carries no password until the Secret changes and setpoint sets the new password.",
     }),
   })
   .meta({ description: "Observed, non-secret state of the RDS DB instance." });

@@ -134,9 +134,60 @@ describe("checkRotation", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const r = checkRotation(c.state, c.previous);
+      const r = checkRotation(c.state, c.previous === undefined ? {} : { applied: c.previous }, true);
       assert.equal(r.needsRotation, c.rotate);
       assert.equal(r.reportedVersion, c.reported);
+      assert.equal(r.adoptedVersion, undefined);
+    });
+  }
+
+  const adopted: {
+    name: string;
+    state: PasswordState;
+    previous: { applied?: string; adopted?: string };
+    expect: Partial<ReturnType<typeof checkRotation>>;
+  }[] = [
+    {
+      name: "the first observation of an adopted instance records the Secret's version and claims no password",
+      state: state(user, "3", "tenant-chose-this"),
+      previous: {},
+      expect: { needsRotation: false, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "an adopted instance without a password Secret gets no generated password",
+      state: state(gen),
+      previous: {},
+      expect: { needsRotation: false, adoptedVersion: "", passwordKnown: false },
+    },
+    {
+      name: "an unchanged Secret leaves the adopted instance's password alone",
+      state: state(user, "3", "p"),
+      previous: { adopted: "3" },
+      expect: { needsRotation: false, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "a changed Secret hands the password over: setpoint sets it",
+      state: state(user, "4", "p"),
+      previous: { adopted: "3" },
+      expect: { needsRotation: true, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "a Secret created after adoption hands the password over too",
+      state: state(user, "5", "p"),
+      previous: { adopted: "" },
+      expect: { needsRotation: true, passwordKnown: false },
+    },
+    {
+      name: "once setpoint set it, the password is known",
+      state: state(user, "4", "p"),
+      previous: { applied: "4" },
+      expect: { needsRotation: false, reportedVersion: "4", passwordKnown: true },
+    },
+  ];
+  for (const c of adopted) {
+    it(c.name, () => {
+      const r = checkRotation(c.state, c.previous, false);
+      for (const [k, v] of Object.entries(c.expect)) assert.equal(r[k as keyof typeof r], v, k);
     });
   }
 });

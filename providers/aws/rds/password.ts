@@ -2,10 +2,7 @@
 // kept in a Secret owned by the SqlInstance. Values never leave this module
 // except into CreateDBInstance/ModifyDBInstance and the connection secret.
 import { randomInt } from "node:crypto";
-import type {
-  SqlInstanceObservation,
-  SqlInstanceParameters,
-} from "../../../apis/aws/v1alpha1/sqlinstance.ts";
+import type { SqlInstanceParameters } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
 import type { Managed } from "../../../controller/api/index.ts";
 import type { KubeAccess, SecretData } from "../../../controller/provider.ts";
 
@@ -96,29 +93,61 @@ export async function ensurePassword(
   return written ? { password, version: written.resourceVersion } : { password };
 }
 
+/** What setpoint recorded about the password (status.atProvider), as checkRotation reads it. */
+export interface PasswordRecord {
+  /** The Secret version whose password setpoint set on the instance (at create or by a rotation). */
+  applied?: string;
+  /**
+   * The Secret version seen when setpoint adopted the instance ("" when there
+   * was no Secret). setpoint did not set that password, so it does not know
+   * the instance's: it publishes none until the Secret changes and it sets it.
+   */
+  adopted?: string;
+}
+
 export interface RotationCheck {
   /** Present when the password should be (re)applied. */
   needsRotation: boolean;
   /** The version to report in atProvider: it advances only once an update applied it. */
   reportedVersion?: string;
+  /** Carried in atProvider while the instance's password is not setpoint's. */
+  adoptedVersion?: string;
+  /** The Secret's password is the instance's, so the connection Secret may carry it. */
+  passwordKnown: boolean;
 }
 
 /**
- * Compares the Secret's version with the one last applied. No earlier
- * version means this is the first observation: take the current one as
- * applied. A generated Secret that vanished is recreated by a rotation.
+ * Compares the Secret's version with the one last applied. No record at all
+ * means the first observation: of an instance setpoint created (`created`,
+ * from its uid tag), whose password came from this Secret; or of an adopted
+ * one, whose password setpoint never set. A generated Secret that vanished is
+ * recreated by a rotation, but never for an adopted instance: that would
+ * replace a password that other clients use.
  */
 export function checkRotation(
   state: PasswordState,
-  previous: SqlInstanceObservation["masterPasswordSecretVersion"],
+  previous: PasswordRecord,
+  created: boolean,
 ): RotationCheck {
+  const { applied, adopted } = previous;
+  if (applied === undefined && (adopted !== undefined || !created)) {
+    const seen = adopted ?? state.version ?? "";
+    // Any new version of the Secret is the user handing the password over.
+    const handover = adopted !== undefined && state.version !== undefined && state.version !== adopted;
+    return {
+      needsRotation: handover && state.password !== undefined,
+      adoptedVersion: seen,
+      passwordKnown: false,
+    };
+  }
   if (state.version === undefined) {
-    const out: RotationCheck = { needsRotation: state.source.generated };
-    if (previous !== undefined) out.reportedVersion = previous;
+    const out: RotationCheck = { needsRotation: state.source.generated, passwordKnown: false };
+    if (applied !== undefined) out.reportedVersion = applied;
     return out;
   }
-  if (previous === undefined) return { needsRotation: false, reportedVersion: state.version };
-  if (previous !== state.version)
-    return { needsRotation: state.password !== undefined, reportedVersion: previous };
-  return { needsRotation: false, reportedVersion: state.version };
+  if (applied === undefined)
+    return { needsRotation: false, reportedVersion: state.version, passwordKnown: true };
+  if (applied !== state.version)
+    return { needsRotation: state.password !== undefined, reportedVersion: applied, passwordKnown: false };
+  return { needsRotation: false, reportedVersion: state.version, passwordKnown: true };
 }
