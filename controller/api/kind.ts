@@ -25,6 +25,18 @@ export interface KindDefinition {
   sensitivePaths?: string[];
   /** Spec fields that name other managed resources; the engine resolves them before connect. */
   references?: readonly ReferenceDeclaration[];
+  /**
+   * CEL rules on the whole object, for what a rule on spec cannot see: the
+   * object's own name (the only metadata CEL may read) beside its spec.
+   */
+  rules?: readonly CelRule[];
+}
+
+/** One x-kubernetes-validations entry. `fieldPath` names the field the error is reported on. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
 }
 
 /** A managed kind, keeping its own forProvider and atProvider schemas so registration can type its provider. */

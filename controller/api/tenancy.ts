@@ -54,7 +54,18 @@ export function tenancySpecFields() {
         }),
       })
       .default({ policy: "Forbid" })
-      .meta({ description: "Whether resources may adopt existing, untagged cloud resources." }),
+      .meta({
+        description: "Whether resources may adopt existing, untagged cloud resources.",
+        "x-kubernetes-validations": [
+          {
+            // A selector of who may adopt, under a policy that nobody may, says two things at once.
+            rule: "self.policy == 'Allow' || !has(self.namespaceSelector)",
+            message:
+              "adoption.namespaceSelector is read only with policy Allow: remove it, or set policy to Allow",
+            fieldPath: ".namespaceSelector",
+          },
+        ],
+      }),
   };
 }
 

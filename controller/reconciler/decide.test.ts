@@ -246,7 +246,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       name: "orphans by deletionPolicy, without looking at the cloud",
       mr: deleting({ deletionPolicy: "Orphan" }),
       expect: "orphan",
-      more: { why: "policy", announce: true },
+      more: { why: "policy" },
     },
     {
       name: "orphans under a policy without Delete",
@@ -254,6 +254,15 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       expect: "orphan",
     },
     { name: "asks for an observation before deleting", mr: deleting(), expect: "observe" },
+    {
+      name: "still looks in the cloud when the external-name annotation was removed, rather than dropping the finalizer",
+      mr: (() => {
+        const m = deleting();
+        delete m.metadata.annotations?.[Annotations.externalName];
+        return m;
+      })(),
+      expect: "observe",
+    },
     {
       name: "releases the finalizer when nothing is left",
       mr: deleting(),
@@ -265,7 +274,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       mr: deleting(),
       obs: obs({ ownership: { uid: "uid-2" } }),
       expect: "orphan",
-      more: { why: "not-owned", announce: true },
+      more: { why: "not-owned" },
     },
     {
       name: "never deletes an untagged resource this namespace may not adopt, and says so",
@@ -276,7 +285,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       })(),
       obs: obs({ ownership: {} }),
       expect: "orphan",
-      more: { why: "adoption-refused", announce: true },
+      more: { why: "adoption-refused" },
     },
     {
       name: "deletes an untagged resource that it was allowed to adopt",

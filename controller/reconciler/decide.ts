@@ -104,7 +104,7 @@ export type DeletionDecision =
   /** Not holding our finalizer: nothing of ours to do. */
   | { action: "done" }
   /** Release the finalizer and leave the cloud alone; `why` goes into the event. */
-  | { action: "orphan"; why: "policy" | "not-owned" | "adoption-refused"; announce: boolean }
+  | { action: "orphan"; why: "policy" | "not-owned" | "adoption-refused" }
   /** The policies allow deleting in the cloud: observe to decide further. */
   | { action: "observe" }
   /** Nothing (left) in the cloud: release the finalizer. */
@@ -125,17 +125,19 @@ export function decideDeletion(
   adoption: AdoptionConsent = adoptionForbidden(mr, "the administrator's consent was not checked"),
 ): DeletionDecision {
   if (!mr.metadata.finalizers?.includes(FINALIZER)) return { action: "done" };
-  const name = externalNameOf(mr);
-  if (!deletesInCloud(mr) || !name) return { action: "orphan", why: "policy", announce: name !== undefined };
+  // No external-name annotation (removed by hand): the provider observes the
+  // derived name, so a cloud resource of ours is still found and deleted,
+  // never dropped silently with the finalizer.
+  if (!deletesInCloud(mr)) return { action: "orphan", why: "policy" };
   if (!obs) return { action: "observe" };
   if (!obs.exists) return { action: "released" };
   const verdict = ownershipOf(mr, obs.ownership);
   // Never delete what is not ours; the custom resource may go, the cloud resource stays.
   if (verdict.kind === "foreign" || verdict.kind === "untagged") {
-    return { action: "orphan", why: "not-owned", announce: true };
+    return { action: "orphan", why: "not-owned" };
   }
   if (verdict.kind === "adoptable" && !adoption.allowed) {
-    return { action: "orphan", why: "adoption-refused", announce: true };
+    return { action: "orphan", why: "adoption-refused" };
   }
   if (obs.deleting) return { action: "wait" };
   const protection = obs.deletionProtection;
@@ -147,7 +149,7 @@ export function decideDeletion(
       action: "refuse",
       error: new TerminalError(
         TerminalCode.DeletionProtected,
-        `${mr.kind} ${name} has deletion protection${protection.requested ? ", as its spec asks" : " on in the cloud, and its spec does not say to lift it"}: set spec.${protection.field} to false to delete it, or deletionPolicy: Orphan to keep it`,
+        `${mr.kind} ${externalNameOf(mr) ?? mr.metadata.name} has deletion protection${protection.requested ? ", as its spec asks" : " on in the cloud, and its spec does not say to lift it"}: set spec.${protection.field} to false to delete it, or deletionPolicy: Orphan to keep it`,
       ),
     };
   }

@@ -10,7 +10,7 @@ import {
   type WidgetSpec,
 } from "../../test/support/memory-provider.ts";
 import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../api/index.ts";
-import { type Observation, RetryAfterError, TerminalError } from "../provider.ts";
+import { type Observation, type Provider, RetryAfterError, TerminalError } from "../provider.ts";
 import { getCondition } from "./conditions.ts";
 import { EventReason, ManagedReconciler, type ReconcileOutcome, type ReconcilerLog } from "./managed.ts";
 import {
@@ -458,6 +458,93 @@ describe("managed reconciler", () => {
     assert.deepEqual(await h.run(mr), { kind: "done" });
     assert.equal(h.cloud.totalCalls(), 0);
     assert.equal(h.condition("Synced")?.reason, "Paused");
+  });
+
+  for (const value of ["banana", "True", "yes", ""]) {
+    it(`a paused annotation of ${JSON.stringify(value)} is refused by name, with the values it takes, and nothing is called in the cloud`, async () => {
+      const h = harness();
+      const mr = widget();
+      mr.metadata.annotations = { [Annotations.paused]: value };
+      const outcome = await h.run(mr);
+      assert.equal(outcome.kind, "terminal");
+      assert.equal(h.cloud.totalCalls(), 0);
+      const synced = h.condition("Synced");
+      assert.equal(synced?.reason, "ReconcileTerminal");
+      assert.match(
+        synced?.message ?? "",
+        /annotation setpoint\.dev\/paused is ".*": use "true" to pause or "false"/,
+      );
+      assert.deepEqual(h.events.reasons(), [FailureReason[Step.Initialize]]);
+      assert.ok(
+        !h.store.current?.metadata.finalizers?.includes(FINALIZER),
+        "not even the finalizer is added",
+      );
+    });
+  }
+
+  it('a paused annotation of "false" reconciles as usual', async () => {
+    const h = harness();
+    const mr = widget();
+    mr.metadata.annotations = { [Annotations.paused]: "false" };
+    await h.run(mr);
+    assert.equal(h.cloud.calls.create, 1);
+  });
+
+  it("an external name the provider says the cloud would refuse is refused before any cloud call", async () => {
+    const h = harness();
+    (h.provider as Provider).checkExternalName = (name) =>
+      /^[a-z-]+$/.test(name) ? undefined : "only lower-case letters and hyphens";
+    const mr = widget();
+    mr.metadata.annotations = { [Annotations.externalName]: "Bad_Name!" };
+    assert.equal((await h.run(mr)).kind, "terminal");
+    assert.equal(h.cloud.totalCalls(), 0);
+    assert.match(
+      h.condition("Synced")?.message ?? "",
+      /external-name is "Bad_Name!", which cannot name a Widget in the cloud: only lower-case letters and hyphens/,
+    );
+  });
+
+  it("a deletion that cannot go on says it waits and how to orphan, and keeps the finalizer", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    h.cloud.failNext("observe", new Error("the cloud is unreachable"));
+    assert.equal((await h.run(mr)).kind, "retry");
+    const synced = h.condition("Synced");
+    assert.match(
+      synced?.message ?? "",
+      /^cannot observe external resource: the cloud is unreachable; the deletion waits/,
+    );
+    assert.match(synced?.message ?? "", /set spec\.deletionPolicy: Orphan/);
+    assert.ok(
+      h.events.list.some((e) => e.reason === FailureReason[Step.Observe] && /deletion waits/.test(e.message)),
+    );
+    assert.ok(h.store.current?.metadata.finalizers?.includes(FINALIZER));
+    assert.ok(h.cloud.items.has("team-a-w1"));
+  });
+
+  it("a paused resource being deleted says the deletion waits for the annotation to go", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    mr.metadata.annotations = { ...mr.metadata.annotations, [Annotations.paused]: "true" };
+    await h.run(mr);
+    assert.match(
+      h.condition("Synced")?.message ?? "",
+      /the deletion waits until setpoint\.dev\/paused is removed/,
+    );
+    assert.ok(h.store.current?.metadata.finalizers?.includes(FINALIZER));
+  });
+
+  it("a deletion whose external-name annotation was removed deletes the resource under the derived name", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    delete mr.metadata.annotations?.[Annotations.externalName];
+    await h.run(mr);
+    assert.equal(h.cloud.calls.delete, 1);
+    assert.ok(!h.cloud.items.has("team-a-w1"), "the cloud resource was not left behind");
+    assert.ok(!h.store.current?.metadata.finalizers?.includes(FINALIZER));
   });
 
   it("fields left empty are late-initialized from the cloud and not reported as drift", async () => {

@@ -15,6 +15,7 @@ import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";
 import type { ConnectContext, ExternalClient, Observation, Provider } from "../provider.ts";
 import { TerminalError } from "../provider.ts";
+import { annotationProblem } from "./annotations.ts";
 import { ConditionType, Reason } from "./conditions.ts";
 import { decide, decideDeletion } from "./decide.ts";
 import { toDriftFields } from "./drift-report.ts";
@@ -113,11 +114,15 @@ export class ManagedReconciler {
   }
 
   async #run(pass: Pass, prefetched?: Observation): Promise<ReconcileOutcome> {
+    const invalid = annotationProblem(pass.mr, this.#d.provider);
+    if (invalid) throw new StepError(Step.Initialize, invalid);
     if (isPaused(pass.mr)) {
       pass.setSynced({
         status: "False",
         reason: Reason.Paused,
-        message: "reconciliation is paused by annotation",
+        message: pass.mr.metadata.deletionTimestamp
+          ? `reconciliation is paused by annotation; the deletion waits until ${Annotations.paused} is removed`
+          : "reconciliation is paused by annotation",
       });
       await this.#writeStatus(pass);
       this.#debug(pass, "paused");
@@ -294,20 +299,23 @@ export class ManagedReconciler {
     const referrers = deletesInCloud(pass.mr) ? (this.#d.references?.referrersOf(pass.mr) ?? []) : [];
     if (referrers.length > 0) throw new StepError(Step.Delete, new StillReferencedError(referrers));
     if (first.action === "orphan") {
-      if (first.announce) {
-        this.#report.event(
-          pass,
-          "Normal",
-          EventReason.OrphanedExternalResource,
-          `Left ${externalNameOf(pass.mr)} in the cloud (deletionPolicy or managementPolicies say so)`,
-        );
-      }
+      this.#report.event(
+        pass,
+        "Normal",
+        EventReason.OrphanedExternalResource,
+        `Left ${this.#nameOf(pass)} in the cloud (deletionPolicy or managementPolicies say so)`,
+      );
       return this.#release(pass, "orphan");
     }
     // Deleting in the cloud is a cloud call like any other: a namespace the
     // administrator no longer allows keeps its finalizer, and the cloud
     // resource stays, until the administrator allows it again.
     const adoption = this.#admit(pass);
+    if (!externalNameOf(pass.mr)) {
+      // Someone removed the annotation: put the derived name back, so the
+      // cloud resource is looked for under it and not left behind unseen.
+      await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
+    }
     const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
       const obs = await step(Step.Observe, () => client.observe(pass.mr));
@@ -322,8 +330,8 @@ export class ManagedReconciler {
             "Warning",
             EventReason.OrphanedExternalResource,
             d.why === "adoption-refused"
-              ? `Did not delete ${externalNameOf(pass.mr)}: setpoint did not create it (it carries no setpoint owner tags) and may not adopt it here, so it stays in the cloud`
-              : `Did not delete ${externalNameOf(pass.mr)}: it is not owned by this resource`,
+              ? `Did not delete ${this.#nameOf(pass)}: setpoint did not create it (it carries no setpoint owner tags) and may not adopt it here, so it stays in the cloud`
+              : `Did not delete ${this.#nameOf(pass)}: it is not owned by this resource`,
           );
           return this.#release(pass, `orphan-${d.why}`);
         case "wait":
@@ -338,7 +346,7 @@ export class ManagedReconciler {
             pass,
             "Normal",
             EventReason.DeletingExternalResource,
-            `Deleting ${externalNameOf(pass.mr)}`,
+            `Deleting ${this.#nameOf(pass)}`,
           );
           if (!result.gone) {
             pass.setCondition({
@@ -361,12 +369,18 @@ export class ManagedReconciler {
         pass,
         "Normal",
         EventReason.DeletedExternalResource,
-        `Deleted ${externalNameOf(pass.mr)}`,
+        `Deleted ${this.#nameOf(pass)}`,
       );
       return this.#release(pass, "deleted");
     } finally {
       await client.close?.();
     }
+  }
+
+  /** The cloud name: the annotation, or (when someone removed it) the derived name the provider falls back to. */
+  #nameOf(pass: Pass): string {
+    const { namespace, name } = pass.mr.metadata;
+    return externalNameOf(pass.mr) ?? this.#d.provider.deriveExternalName(namespace ?? "", name);
   }
 
   /** The tenancy gate: the consent to adoption when admitted; throws the refusal otherwise. */
@@ -453,7 +467,7 @@ export class ManagedReconciler {
 
   async #fail(pass: Pass, err: StepError): Promise<ReconcileOutcome> {
     const retryIn = err.retryAfterMs;
-    this.#report.failed(pass, err);
+    this.#report.failed(pass, err, { deleting: pass.mr.metadata.deletionTimestamp !== undefined });
     const fields = { step: err.step, err: err.detail, terminal: err.terminal, resource: resourceOf(pass.mr) };
     if (retryIn === undefined) this.#d.log?.warn(fields, "reconcile failed");
     else this.#d.log?.info({ ...fields, retryInMs: retryIn }, "reconcile waits");

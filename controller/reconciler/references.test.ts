@@ -142,6 +142,24 @@ describe("resolving references", () => {
     });
   });
 
+  it("lets a selector choose only in the resource's own namespace, however well another namespace's labels match", () => {
+    const theirs = obj("Group", "web", { id: "sg-theirs", labels: { app: "web" } });
+    theirs.metadata.namespace = "team-b";
+    const named = obj("Net", "net");
+    named.metadata.namespace = "team-b";
+    const bySelector = resolveReferences(
+      referrer({ groupSelector: { matchLabels: { app: "web" } } }),
+      [MANY],
+      targets([theirs]),
+    );
+    assert.deepEqual(bySelector, {
+      kind: "waiting",
+      message: 'waiting for a Group in team-a with labels {"app":"web"}',
+    });
+    const byName = resolveReferences(referrer({ netRef: { name: "net" } }), [BY_NAME], targets([named]));
+    assert.deepEqual(byName, { kind: "waiting", message: "waiting for Net team-a/net (not found)" });
+  });
+
   it("refuses a target served by another ProviderConfig: its IDs belong to another account or region", () => {
     assert.throws(
       () =>

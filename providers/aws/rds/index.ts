@@ -36,14 +36,22 @@ import {
   connectionDetails,
   createInput,
   deriveIdentifier,
+  isValidIdentifier,
   lateInit,
   type ModifiableField,
   modifyInput,
   Paths,
+  RDS_IDENTIFIER_MAX,
   readiness,
   toAtProvider,
 } from "./mapping.ts";
-import { checkRotation, ensurePassword, passwordSource, readPassword } from "./password.ts";
+import {
+  checkRotation,
+  ensurePassword,
+  passwordSource,
+  readPassword,
+  requirePasswordBeforeCreate,
+} from "./password.ts";
 
 export { RDS_TERMINAL_CODES } from "./client.ts";
 export { deriveIdentifier } from "./mapping.ts";
@@ -237,8 +245,13 @@ export const sqlInstanceProvider: Provider<SqlInstanceParameters, SqlInstanceObs
   services: { [RDS_SERVICE]: RDS_BUDGET },
   async connect(mr, ctx) {
     const conn = await resolveAwsConnection(mr, ctx);
+    await requirePasswordBeforeCreate(ctx.kube, mr);
     return new SqlInstanceClient(sdkRdsApi(conn), ctx.kube);
   },
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   deriveExternalName: deriveIdentifier,
+  checkExternalName: (name) =>
+    isValidIdentifier(name)
+      ? undefined
+      : `a DB instance identifier has 1 to ${RDS_IDENTIFIER_MAX} letters, digits and hyphens, starts with a letter, and has no hyphen at the end or two in a row`,
 };
