@@ -32,6 +32,7 @@ import {
   compare,
   deriveGroupName,
   type GroupPlan,
+  groupNameProblem,
   ID_PREFIX,
   rulesAfterCreate,
   toAtProvider,
@@ -184,4 +185,5 @@ export const securityGroupProvider: Provider<SecurityGroupParameters, SecurityGr
   },
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   deriveExternalName: deriveGroupName,
+  checkExternalName: groupNameProblem,
 };

@@ -22,6 +22,20 @@ export const GROUP_NAME_MAX = 255;
 /** EC2 reserves this prefix for group IDs: no name may start with it. */
 export const ID_PREFIX = "sg-";
 
+/** Characters EC2 accepts in a VPC security group's name. */
+const GROUP_NAME_CHARS = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/;
+
+/** Why EC2 would refuse `name` as a group name, or undefined when it would take it. */
+export function groupNameProblem(name: string): string | undefined {
+  if (name.startsWith(ID_PREFIX)) {
+    return `that is a group ID: the external name of a SecurityGroup is its group name, which may not start with "${ID_PREFIX}"`;
+  }
+  if (name.length > GROUP_NAME_MAX || !GROUP_NAME_CHARS.test(name)) {
+    return `a security group name has 1 to ${GROUP_NAME_MAX} letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*`;
+  }
+  return undefined;
+}
+
 /**
  * "namespace-name": unique per VPC as long as the custom resource's is per
  * cluster. Kubernetes names only hold characters EC2 accepts; a name that is

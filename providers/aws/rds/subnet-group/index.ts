@@ -27,7 +27,7 @@ import {
 import { RDS_SERVICE } from "../client.ts";
 import { RDS_BUDGET } from "../index.ts";
 import { type SubnetGroupApi, sdkSubnetGroupApi } from "./client.ts";
-import { compare, deriveSubnetGroupName, toAtProvider } from "./mapping.ts";
+import { compare, deriveSubnetGroupName, subnetGroupNameProblem, toAtProvider } from "./mapping.ts";
 
 export { deriveSubnetGroupName } from "./mapping.ts";
 
@@ -144,4 +144,5 @@ export const dbSubnetGroupProvider: Provider<
   },
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   deriveExternalName: deriveSubnetGroupName,
+  checkExternalName: subnetGroupNameProblem,
 };

@@ -15,6 +15,20 @@ export const Paths = {
   tags: "forProvider.tags",
 } as const;
 
+/** Characters RDS accepts in a DB subnet group's name. */
+const SUBNET_GROUP_NAME_CHARS = /^[a-zA-Z0-9._ -]+$/;
+
+/** Why RDS would refuse `name` as a DB subnet group name, or undefined when it would take it. */
+export function subnetGroupNameProblem(name: string): string | undefined {
+  if (name.toLowerCase() === "default") {
+    return 'RDS reserves "default" for the default VPC\'s DB subnet group';
+  }
+  if (name.length > SUBNET_GROUP_NAME_MAX || !SUBNET_GROUP_NAME_CHARS.test(name)) {
+    return `a DB subnet group name has 1 to ${SUBNET_GROUP_NAME_MAX} letters, digits, periods, underscores, spaces and hyphens`;
+  }
+  return undefined;
+}
+
 /**
  * "namespace-name" in lower case (RDS keeps names that way); Kubernetes
  * names only hold characters RDS accepts. Too long a name gets a hash of
