@@ -37,6 +37,8 @@ export const SUBNET_GROUP_TERMINAL_CODES: ReadonlySet<string> = new Set([
   "MissingParameter",
   "DBSubnetGroupDoesNotCoverEnoughAZs",
   "InvalidSubnet",
+  // A subnet ID that does not exist never will: AWS assigns the IDs.
+  "InvalidSubnetID.NotFound",
   "DBSubnetQuotaExceededFault",
   "DBSubnetGroupQuotaExceeded",
   "DBSubnetGroupQuotaExceededFault",
