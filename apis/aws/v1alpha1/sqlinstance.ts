@@ -185,6 +185,7 @@ export const SqlInstanceParameters = z
         // A reference fills the name in once; after that the name is as immutable as one written by hand.
         rule: "(!has(oldSelf.dbSubnetGroupName) && has(self.dbSubnetGroupNameRef)) || (has(self.dbSubnetGroupName) == has(oldSelf.dbSubnetGroupName) && (!has(self.dbSubnetGroupName) || self.dbSubnetGroupName == oldSelf.dbSubnetGroupName))",
         message: "dbSubnetGroupName is immutable",
+        fieldPath: ".dbSubnetGroupName",
       },
       optionalImmutableRule("dbSubnetGroupNameRef"),
       {
