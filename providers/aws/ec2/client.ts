@@ -20,6 +20,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
   type AwsConnection,
+  classifiedSender,
   classifyAwsError,
   isAwsError,
   sharedClient,
@@ -98,13 +99,7 @@ export interface Ec2Api {
 
 export function sdkEc2Api(conn: AwsConnection): Ec2Api {
   const client = sharedClient(conn, EC2_SERVICE, (cfg) => new EC2Client(cfg));
-  const send = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classify(err);
-    }
-  };
+  const send = classifiedSender(EC2_TERMINAL_CODES);
   return {
     async describeByName(vpcIds, names) {
       const found = new Map<string, SecurityGroup>();

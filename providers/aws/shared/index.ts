@@ -14,6 +14,7 @@
 // - classifyAwsError(err, terminalCodes): returns the error to throw, a
 //   TerminalError (code = AWS code) for terminal codes and credential
 //   failures (AuthErrorCodes), else err unchanged (transient).
+//   classifiedSender(terminalCodes) wraps SDK calls with it.
 //   awsErrorCode / isAwsError read the AWS code. SetpointCodes names our own.
 // - Tags: ownerTags(mr), desiredTags(mr, userTags), ownershipFromTags,
 //   tagListToMap / tagMapToList, diffTags(desired, observed, {authoritative})
@@ -40,6 +41,7 @@ export {
 export {
   AuthErrorCodes,
   awsErrorCode,
+  classifiedSender,
   classifyAwsError,
   isAwsError,
   SetpointCodes,

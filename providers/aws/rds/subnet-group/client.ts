@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/client-rds";
 import {
   type AwsConnection,
+  classifiedSender,
   classifyAwsError,
   isAwsError,
   sharedClient,
@@ -76,13 +77,7 @@ export interface SubnetGroupApi {
 
 export function sdkSubnetGroupApi(conn: AwsConnection): SubnetGroupApi {
   const client = sharedClient(conn, RDS_SERVICE, (cfg) => new RDSClient(cfg));
-  const send = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classify(err);
-    }
-  };
+  const send = classifiedSender(SUBNET_GROUP_TERMINAL_CODES);
   return {
     async describe(name) {
       try {

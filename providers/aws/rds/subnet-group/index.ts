@@ -64,10 +64,14 @@ export class DBSubnetGroupClient
   async observeMany(mrs: SubnetGroup[]): Promise<Map<string, SubnetGroupObservation>> {
     const found = await this.#api.describeMany(mrs.map(subnetGroupNameOf));
     const out = new Map<string, SubnetGroupObservation>();
-    for (const mr of mrs) {
-      const name = subnetGroupNameOf(mr);
-      out.set(name, await this.#observation(mr, found.get(name.toLowerCase())));
-    }
+    // One ListTagsForResource per group (its describe carries no tags): sent together, paced by the
+    // RDS budget, rather than one after another.
+    await Promise.all(
+      mrs.map(async (mr) => {
+        const name = subnetGroupNameOf(mr);
+        out.set(name, await this.#observation(mr, found.get(name.toLowerCase())));
+      }),
+    );
     return out;
   }
 
