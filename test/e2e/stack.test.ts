@@ -4,6 +4,7 @@
 // own in front of moto, so "no cloud call" is counted, not assumed. The
 // cloud is read and changed behind the engine's back through the AWS API.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -14,8 +15,10 @@ import { DBSubnetGroupKind } from "../../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
 import { SecurityGroupKind } from "../../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind } from "../../apis/aws/v1alpha1/sqlinstance.ts";
+import { readManifests } from "../../cli/apply.ts";
 import { LOCAL_REF_NAMESPACE_MESSAGE, type Managed } from "../../controller/api/index.ts";
 import type { Manager } from "../../controller/manager/index.ts";
+import { ROOT } from "../../deploy/generate.ts";
 import { deriveGroupName } from "../../providers/aws/ec2/index.ts";
 import { deriveLoadBalancerName } from "../../providers/aws/elbv2/names.ts";
 import { deriveIdentifier } from "../../providers/aws/rds/index.ts";
@@ -25,6 +28,7 @@ import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { AwsFaultProxy } from "../support/aws-fault-proxy.ts";
 import { condition, Objects } from "../support/engine.ts";
 import { awsEndpoint, useNamespace, waitFor } from "../support/env.ts";
+import { type KubeObject, kubeRequest, objectPath } from "../support/kube-http.ts";
 import {
   APP_CIDR,
   dbSecurityGroupSpec,
@@ -243,6 +247,24 @@ describe("a stack of resources referring to each other (kube-apiserver, moto, th
     assert.deepEqual(danglingProxy.callsSince(mark), [], "no AWS call for a refused reference");
     await sql.delete("cross");
     await sql.waitUntilGone("cross");
+  });
+
+  it("admits every object of examples/stack/ as written, under strict field validation (dry run)", async () => {
+    const objects = (await readManifests(join(ROOT, "examples", "stack", "stack.yaml"))) as KubeObject[];
+    const managed = objects.filter((o) => o.apiVersion.startsWith("aws.setpoint.dev/"));
+    assert.deepEqual([...new Set(managed.map((o) => o.kind))].sort(), [
+      "DBSubnetGroup",
+      "LoadBalancer",
+      "SecurityGroup",
+      "SqlInstance",
+    ]);
+    for (const o of managed) {
+      // In this test's namespace: the example's own need not exist here.
+      const obj = { ...o, metadata: { ...o.metadata, namespace: ns.name } };
+      const path = (await objectPath(obj)).replace(/\/[^/]+$/, "");
+      const r = await kubeRequest("POST", `${path}?dryRun=All&fieldValidation=Strict`, obj);
+      assert.equal(r.status, 201, `${o.kind} ${o.metadata.name}: ${JSON.stringify(r.body)}`);
+    }
   });
 
   it("rejects a reference that names a namespace at admission", async () => {
