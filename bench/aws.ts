@@ -1,5 +1,5 @@
-// `npm run bench -- rds` and `npm run bench -- elbv2`: cloud API calls per
-// resource per steady poll (issues 4 and 5). For each size N: a fresh
+// `npm run bench -- rds`, `elbv2`, `ec2` (SecurityGroups) and `dbsubnetgroup`:
+// cloud API calls per resource per steady poll (issues 4, 5 and 12). For each size N: a fresh
 // kube-apiserver + etcd + seeded moto (reset at start), setpoint's CRDs and a
 // ProviderConfig for moto, and the real engine with the real provider in
 // this process (a Manager built as the CLI builds it, production sweep
@@ -8,7 +8,9 @@
 // by N and by the number of poll intervals in the window.
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { DBSubnetGroupKind } from "../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import { LoadBalancerKind } from "../apis/aws/v1alpha1/loadbalancer.ts";
+import { SecurityGroupKind } from "../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind } from "../apis/aws/v1alpha1/sqlinstance.ts";
 import { type KindDefinition, serviceBudgets } from "../controller/api/index.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
@@ -28,8 +30,11 @@ import { CpuMeter, childPidsNamed, cpuSecondsOf, round } from "./lib/proc.ts";
 import { byLabel, delta, type Sample, samplesOf, sum } from "./lib/prom.ts";
 import { emit, log, machine, mb, percentile, secs, sleep, table } from "./lib/report.ts";
 
+export const AWS_BENCHES = ["rds", "elbv2", "ec2", "dbsubnetgroup"] as const;
+
 export interface AwsBenchOptions {
-  service: "rds" | "elbv2";
+  /** The benchmark: one kind, named after its service (or the kind, when two kinds share one). */
+  service: (typeof AWS_BENCHES)[number];
   sizes: number[];
   pollMs: number;
   convergingMs: number;
@@ -46,6 +51,8 @@ export const AWS_TARGETS = { describePerResourcePerPoll: 0.05, mutatingPerPoll: 
 
 interface ServiceSetup {
   def: KindDefinition;
+  /** The cloud-budget service its calls count against. */
+  budget: string;
   /** Operations that take a list of resources in one call, as setpoint uses them. */
   batched: Set<string>;
   spec(): Record<string, unknown>;
@@ -55,6 +62,7 @@ interface ServiceSetup {
 const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
   rds: {
     def: SqlInstanceKind,
+    budget: "rds",
     // Filters: db-instance-id with up to 100 identifiers per call.
     batched: new Set(["DescribeDBInstances"]),
     name: (i) => `db-${String(i).padStart(5, "0")}`,
@@ -78,6 +86,7 @@ const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
   },
   elbv2: {
     def: LoadBalancerKind,
+    budget: "elbv2",
     // Names / ResourceArns / ListenerArns lists of up to 20 per call. DescribeListeners is per load
     // balancer (LoadBalancerArn) only until status knows the listener ARNs; in steady state it goes by ARN.
     batched: new Set(["DescribeLoadBalancers", "DescribeTags", "DescribeTargetGroups", "DescribeListeners"]),
@@ -95,6 +104,29 @@ const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
         ],
       },
     }),
+  },
+  ec2: {
+    def: SecurityGroupKind,
+    budget: "ec2",
+    // Filters vpc-id and group-name, with up to 100 names per call; the answer carries rules and tags.
+    batched: new Set(["DescribeSecurityGroups"]),
+    name: (i) => `sg-bench-${String(i).padStart(5, "0")}`,
+    spec: () => ({
+      forProvider: {
+        vpcId: SEED_VPC_ID,
+        description: "bench",
+        ingress: [{ protocol: "tcp", fromPort: 5432, cidrBlocks: ["10.42.0.0/16"] }],
+      },
+    }),
+  },
+  dbsubnetgroup: {
+    def: DBSubnetGroupKind,
+    budget: "rds",
+    // No batched form by name: pages of 100 through the account's groups. Tags are one
+    // ListTagsForResource per group, as the answer carries none.
+    batched: new Set(["DescribeDBSubnetGroups"]),
+    name: (i) => `net-${String(i).padStart(5, "0")}`,
+    spec: () => ({ forProvider: { description: "bench", subnetIds: [...SEED_SUBNET_IDS] } }),
   },
 };
 
@@ -115,7 +147,7 @@ export async function runAwsBench(o: AwsBenchOptions): Promise<void> {
         convergingPollIntervalS: o.convergingMs / 1000,
         concurrency: o.concurrency,
         maxReconcileRate: o.qps,
-        cloudBudget: serviceBudgets(AWS.kinds)[o.service],
+        cloudBudget: serviceBudgets(AWS.kinds)[SETUPS[o.service].budget],
         // Not passed to the Manager: the engine's shipped defaults (a 5 s tick since 3b5f1bf; 1 s
         // before, which is what the first results ran with). Recorded here so the JSON says which.
         sweep: { intervalMs: 5000, batchSize: 100, source: "engine default" },
@@ -296,7 +328,7 @@ function printSize(r: SizeResult, o: AwsBenchOptions): void {
     [
       "apply -> all Ready",
       `${r.allReadySeconds}s`,
-      `cloud budget ${JSON.stringify(serviceBudgets(AWS.kinds)[o.service])} bounds creation`,
+      `cloud budget ${JSON.stringify(serviceBudgets(AWS.kinds)[SETUPS[o.service].budget])} bounds creation`,
     ],
     ["time to Ready p50 / p99", `${r.timeToReadySeconds.p50}s / ${r.timeToReadySeconds.p99}s`, ""],
     [

@@ -7,16 +7,17 @@ import { CHECKOUT_HINT, requireNode } from "../bin/node-version.mjs";
 
 requireNode("npm run bench", CHECKOUT_HINT);
 const { parseDuration } = await import("../controller/poll/schedule.ts");
-const { runAwsBench } = await import("./aws.ts");
+const { runAwsBench, AWS_BENCHES } = await import("./aws.ts");
 const { runBuildBench, FLAVOURS } = await import("./build.ts");
 const { runEngine } = await import("./engine.ts");
 
-const USAGE = `usage: npm run bench -- <engine|rds|elbv2|build> [options]
+const USAGE = `usage: npm run bench -- <engine|rds|elbv2|ec2|dbsubnetgroup|build> [options]
 
 common options
   --sizes <n,n,...>            resource counts, one fresh environment each
-                               (engine 1000,5000,10000; rds 500,2000; elbv2 200,1000)
-  --poll-interval <d>          steady poll interval (engine 60s, rds/elbv2 20s)
+                               (engine 1000,5000,10000; rds 500,2000; elbv2 200,1000;
+                               ec2 200,1000; dbsubnetgroup 200)
+  --poll-interval <d>          steady poll interval (engine 60s, the AWS benches 20s)
   --window <d>                 idle measuring window (default: one poll interval for engine,
                                three for rds/elbv2)
   --settle <d>                 wait after all Ready before the window (default: one poll interval)
@@ -86,11 +87,13 @@ function main(): Promise<void> {
       save: values.save,
     });
   }
-  if (name === "rds" || name === "elbv2") {
+  const aws = AWS_BENCHES.find((b) => b === name);
+  if (aws) {
     const pollMs = dur(values["poll-interval"], 20_000);
+    const defaultSizes = { rds: [500, 2000], elbv2: [200, 1000], ec2: [200, 1000], dbsubnetgroup: [200] };
     return runAwsBench({
-      service: name,
-      sizes: sizes(name === "rds" ? [500, 2000] : [200, 1000]),
+      service: aws,
+      sizes: sizes(defaultSizes[aws]),
       pollMs,
       convergingMs: dur(values["converging-poll-interval"], 10_000),
       concurrency: int(values.concurrency, 32),

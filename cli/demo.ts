@@ -34,6 +34,15 @@ const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
 const NAMESPACE = "demo";
 const DB = "orders-db";
 const LB = "web";
+/** examples/stack/: its namespace, and its objects by plural, referrers first. */
+const STACK_NAMESPACE = "shop";
+const STACK: readonly [plural: string, name: string][] = [
+  ["loadbalancers", "storefront"],
+  ["sqlinstances", "orders"],
+  ["securitygroups", "web"],
+  ["securitygroups", "db"],
+  ["dbsubnetgroups", "db"],
+];
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = "") => process.stdout.write(`${s}\n`);
@@ -47,12 +56,12 @@ class DemoObjects {
     this.#core = kc.makeApiClient(CoreV1Api);
   }
 
-  async get(plural: string, name: string): Promise<Managed | undefined> {
+  async get(plural: string, name: string, namespace = NAMESPACE): Promise<Managed | undefined> {
     try {
       return (await this.#api.getNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
-        namespace: NAMESPACE,
+        namespace,
         plural,
         name,
       })) as Managed;
@@ -61,11 +70,11 @@ class DemoObjects {
     }
   }
 
-  async list(plural: string): Promise<Managed[]> {
+  async list(plural: string, namespace = NAMESPACE): Promise<Managed[]> {
     const list = (await this.#api.listNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
-      namespace: NAMESPACE,
+      namespace,
       plural,
     })) as {
       items: Managed[];
@@ -73,15 +82,15 @@ class DemoObjects {
     return list.items;
   }
 
-  async delete(plural: string, name: string): Promise<void> {
+  async delete(plural: string, name: string, namespace = NAMESPACE): Promise<void> {
     await this.#api
-      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural, name })
+      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })
       .catch(() => {});
   }
 
-  async events(name: string): Promise<string[]> {
+  async events(name: string, namespace = NAMESPACE): Promise<string[]> {
     const list = await this.#core.listNamespacedEvent({
-      namespace: NAMESPACE,
+      namespace,
       fieldSelector: `involvedObject.name=${name}`,
     });
     return list.items
@@ -152,7 +161,7 @@ function printTable(rows: Managed[]) {
 
 export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   const started = Date.now();
-  const STEPS = 7;
+  const STEPS = 8;
   say(bold("setpoint demo: a real kube-apiserver, the moto AWS emulator, and drift being corrected"));
   step(
     1,
@@ -210,7 +219,14 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
       `    connection secret ${DB}-connection keys: ${(await objects.secretKeys(`${DB}-connection`)).join(", ")}`,
     );
 
-    step(6, STEPS, "Changing the cloud behind setpoint's back");
+    step(
+      6,
+      STEPS,
+      "Applying examples/stack/ in one go: the resources that refer first, what they refer to last",
+    );
+    await applyStack(kc, objects);
+
+    step(7, STEPS, "Changing the cloud behind setpoint's back");
     const aws = {
       region: SEED_REGION,
       endpoint: env.moto.endpoint,
@@ -253,7 +269,7 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     if (listenerArn) await elb.send(new DeleteListenerCommand({ ListenerArn: listenerArn }));
     await watchCorrection(objects, "loadbalancers", LB, "corrections");
 
-    step(7, STEPS, "The drift report");
+    step(8, STEPS, "The drift report");
     say("  $ setpoint drift -n demo");
     printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
     say(`\n  $ kubectl get sqlinstance ${DB} -n demo -o jsonpath='{.status.drift}'`);
@@ -279,9 +295,15 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     );
     await objects.delete("sqlinstances", DB);
     await objects.delete("loadbalancers", LB);
+    // All at once: a security group or subnet group waits in the cloud until nothing refers to it.
+    for (const [plural, name] of STACK) await objects.delete(plural, name, STACK_NAMESPACE);
     await until(
       "the custom resources to be gone",
-      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      async () => [
+        await objects.get("sqlinstances", DB),
+        await objects.get("loadbalancers", LB),
+        ...(await Promise.all(STACK.map(([plural, name]) => objects.get(plural, name, STACK_NAMESPACE)))),
+      ],
       (list) => list.every((m) => m === undefined),
     );
     const left = (await rds.send(new DescribeDBInstancesCommand({}))).DBInstances?.length ?? 0;
@@ -292,6 +314,32 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** Applies examples/stack/ at once and shows the referrers wait for, then take, what they refer to. */
+async function applyStack(kc: KubeConfig, objects: DemoObjects): Promise<void> {
+  const manifests = await readManifests(`${EXAMPLES}stack/stack.yaml`);
+  await applyObjects(kc, manifests);
+  say(`    $ kubectl apply -f examples/stack/   (${manifests.length} objects)`);
+  const all = () => Promise.all(STACK.map(([plural, name]) => objects.get(plural, name, STACK_NAMESPACE)));
+  const stack = await until("the stack to be Ready", all, (list) =>
+    list.every((m) => cond(m, "Ready")?.status === "True" && cond(m, "Synced")?.status === "True"),
+  );
+  for (const name of ["orders", "storefront"]) {
+    const waited = (await objects.events(name, STACK_NAMESPACE)).filter((e) =>
+      /CannotResolveResourceReferences|ResolvedReferences/.test(e),
+    );
+    for (const line of waited) say(`    event ${STACK_NAMESPACE}/${name}: ${line}`);
+  }
+  printTable(stack.filter((m): m is Managed => m !== undefined));
+  const [lb, db] = stack;
+  const fp = (db?.spec.forProvider ?? {}) as { dbSubnetGroupName?: string; vpcSecurityGroupIds?: string[] };
+  say(
+    `    SqlInstance ${STACK_NAMESPACE}/orders: dbSubnetGroupName=${fp.dbSubnetGroupName}, vpcSecurityGroupIds=${fp.vpcSecurityGroupIds?.join(",")}`,
+  );
+  say(
+    `    LoadBalancer ${STACK_NAMESPACE}/storefront: securityGroups=${((lb?.spec.forProvider ?? {}) as { securityGroups?: string[] }).securityGroups?.join(",")}`,
+  );
 }
 
 function withEndpoint(obj: KubernetesObject, endpoint: string): KubernetesObject {

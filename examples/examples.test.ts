@@ -10,15 +10,14 @@ import { AWS } from "../providers/index.ts";
 const dir = fileURLToPath(new URL(".", import.meta.url));
 
 describe("examples/", async () => {
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith(".yaml"));
 
-  it("holds a ProviderConfig, a SqlInstance and a LoadBalancer", async () => {
+  it("holds an example of every kind", async () => {
     const kinds = new Set<string>();
     for (const f of files) {
       for (const doc of parseAllDocuments(await readFile(`${dir}${f}`, "utf8"))) kinds.add(doc.toJS()?.kind);
     }
-    for (const k of ["ProviderConfig", "SqlInstance", "LoadBalancer"])
-      assert.ok(kinds.has(k), `no ${k} example`);
+    for (const def of AWS.crds) assert.ok(kinds.has(def.kind), `no ${def.kind} example`);
   });
 
   for (const file of files) {

@@ -3,7 +3,7 @@
 // resources go to the poll sweeper for batched observation; a Lease decides
 // which replica does the work; /metrics, /healthz and /readyz report on it.
 // Each decision lives in a part of its own, beside this file: event-handlers
-// (watch event → key), config-fanout, steady-poll, dispatch (outcome →
+// (watch event → key), config-fanout, reference-fanout, steady-poll, dispatch (outcome →
 // queue or sweeper), leadership, written (our writes over the cache) and
 // defaults. Kubernetes comes in through one injected port (ports.ts).
 import { apiVersionOf } from "../api/kind.ts";
@@ -30,6 +30,7 @@ import { managedHandlers } from "./event-handlers.ts";
 import { cacheKeyOf, decodeKey, keyOf, type ResourceKey } from "./keys.ts";
 import { type LeaderElectionOptions, Leadership } from "./leadership.ts";
 import type { ManagerKube, WatchSource } from "./ports.ts";
+import { ReferenceIndex, referenceTargets } from "./reference-fanout.ts";
 import { PrefetchedObservations, steadyPoll } from "./steady-poll.ts";
 import { NamespaceWatch, namespaceUsers, tenancySource } from "./tenancy-source.ts";
 import { WrittenObjects } from "./written.ts";
@@ -80,6 +81,7 @@ export class Manager {
   readonly #written = new WrittenObjects();
   readonly #sweeper: PollSweeper<ResourceKey>;
   readonly #configs: ConfigWatches;
+  readonly #references: ReferenceIndex;
   readonly #namespaces: NamespaceWatch;
   readonly #connectContext: ConnectContext;
   readonly #connectionSecrets: ConnectionSecretWriter;
@@ -149,6 +151,17 @@ export class Manager {
     const events = kube.eventRecorder(log.child({ component: "events" }));
     this.#connectionSecrets = kube.connectionSecretWriter();
 
+    this.#references = new ReferenceIndex(options.kinds.map((k) => k.def));
+    const references = referenceTargets({
+      index: this.#references,
+      current: (key) => this.#current(key),
+      list: (kind) => this.#kinds.get(kind)?.source.list() ?? [],
+    });
+    // Keys of kinds this manager serves; a reference to an unserved kind only waits.
+    const requeue = (keys: ResourceKey[]) => {
+      if (!this.#leading) return;
+      for (const key of new Set(keys)) if (this.#kinds.has(decodeKey(key).kind)) this.queue.add(key);
+    };
     const sink = {
       enqueue: (key: ResourceKey) => this.queue.add(key),
       forget: (key: ResourceKey) => this.#forget(key),
@@ -162,7 +175,7 @@ export class Manager {
         plural: def.plural,
         ...(options.namespace ? { namespace: options.namespace } : {}),
         log: log.child({ component: "reflector", kind: def.kind }),
-        handlers: managedHandlers(def.kind, sink),
+        handlers: this.#references.handlers(def.kind, managedHandlers(def.kind, sink), requeue),
       });
       const reconciler = new ManagedReconciler({
         kind: def,
@@ -175,6 +188,7 @@ export class Manager {
         metrics,
         log: log.child({ component: "reconciler", kind: def.kind }),
         ...(options.statusHeartbeatMs ? { statusHeartbeatMs: options.statusHeartbeatMs } : {}),
+        ...(this.#references.empty ? {} : { references }),
         tenancy: tenancySource(reg, this.#configReader(reg), this.#namespaces),
       });
       const batched = options.sweep?.enabled !== false && typeof provider.connectionKey === "function";
