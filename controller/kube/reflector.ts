@@ -1,6 +1,6 @@
 // A list+watch cache for one resource type, the engine's only view of what exists in the cluster.
 // client-node 2.x ships an informer, but it cannot be made to do what a controller running for weeks
-// needs: it keeps whole objects (managedFields included), has no watchdog for a connection that
+// needs (and importing it costs about 80 MB): it keeps whole objects (managedFields included), has no watchdog for a connection that
 // silently stops delivering, and its relist does not tell handlers what disappeared while it was
 // away. This reflector follows client-go's contract instead: a paged list, then a watch from the
 // list's resourceVersion with bookmarks; a 410 Gone (as an ERROR event or an HTTP status) triggers a
@@ -10,11 +10,15 @@
 // client-side watchdog aborts and re-opens a watch that stays silent for longer than expected, which is
 // how a dead connection that never reports an error (a hung apiserver, a dropped NAT entry) is noticed.
 // The cache holds transformed objects (managedFields dropped by default) to keep 10,000 objects small.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock, Timer } from "../clock.ts";
 import { realClock } from "../clock.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { KubeListerWatcher, type KubeListerWatcherOptions, type ResourceType } from "./client.ts";
+import {
+  KubeListerWatcher,
+  type KubeListerWatcherOptions,
+  type KubeTarget,
+  type ResourceType,
+} from "./client.ts";
 import { describeError, isGone, isStatusGone } from "./errors.ts";
 import { type KubeLogger, silentLogger } from "./log.ts";
 
@@ -45,8 +49,7 @@ export interface WatchHandle {
 }
 
 /**
- * The transport a Reflector drives; client-list-watch.ts implements it with client-node, tests with
- * fakes. watch() reports every decoded event through onEvent and calls onDone exactly once when the
+ * The transport a Reflector drives; client.ts's KubeListerWatcher implements it, tests use fakes. watch() reports every decoded event through onEvent and calls onDone exactly once when the
  * stream ends: with undefined for a clean close, with an error otherwise (an HTTP status, if any, must
  * be readable through errors.ts's httpStatus).
  */
@@ -170,8 +173,8 @@ export interface ReflectorStats {
 /** Where a Reflector reads from: a resource type on a cluster, or any ListerWatcher (tests use fakes). */
 export type ReflectorSource =
   | { listerWatcher: ListerWatcher }
-  | ({ kubeConfig: KubeConfig } & ResourceType &
-      Pick<KubeListerWatcherOptions, "labelSelector" | "fieldSelector">);
+  | ({ kubeConfig: KubeTarget } & ResourceType &
+      Pick<KubeListerWatcherOptions, "labelSelector" | "fieldSelector" | "metadataOnly">);
 
 export type ReflectorOptions<T extends KubeObject> = ReflectorSource & ReflectorTuning<T>;
 
@@ -203,7 +206,7 @@ export interface ReflectorTuning<T extends KubeObject> {
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_MIN_WATCH_TIMEOUT_SECONDS = 300;
 export const DEFAULT_WATCHDOG_MS = 120_000;
-/** client-node's own inactivity timer is set this far beyond ours, so ours fires first. */
+/** The stream's own inactivity timer is set this far beyond ours, so ours fires first. */
 const WATCHDOG_BACKSTOP_MARGIN_MS = 5_000;
 /** A watch that ends sooner than this without delivering anything counts as a failure (no hot reconnect loop). */
 const SHORT_WATCH_MS = 1_000;
@@ -240,11 +243,17 @@ export class Reflector<T extends KubeObject = KubeObject> {
       this.#lw = opts.listerWatcher;
       this.#name = opts.name ?? "reflector";
     } else {
-      const { kubeConfig, group, version, plural, namespace, labelSelector, fieldSelector } = opts;
+      const { kubeConfig, group, version, plural, namespace, labelSelector, fieldSelector, metadataOnly } =
+        opts;
       this.#lw = new KubeListerWatcher(
         kubeConfig,
         { group, version, plural, ...(namespace ? { namespace } : {}) },
-        { labelSelector, fieldSelector, watchInactivityMs: this.#watchdogMs + WATCHDOG_BACKSTOP_MARGIN_MS },
+        {
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(fieldSelector ? { fieldSelector } : {}),
+          ...(metadataOnly ? { metadataOnly } : {}),
+          watchInactivityMs: this.#watchdogMs + WATCHDOG_BACKSTOP_MARGIN_MS,
+        },
       );
       this.#name = opts.name ?? (group ? `${plural}.${group}` : plural);
     }
@@ -461,7 +470,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
         if (done) return;
         if (err === undefined || err === null) session.finish({ kind: "closed" });
         else if (isGone(err)) session.finish({ kind: "gone" });
-        // client-node's own inactivity timer (the backstop behind ours) fired: the same diagnosis.
+        // The stream's own inactivity timer (the backstop behind ours) fired: the same diagnosis.
         else if ((err as { name?: unknown }).name === "TimeoutError") session.finish({ kind: "watchdog" });
         else session.finish({ kind: "error", err });
       };
