@@ -1,19 +1,15 @@
 // The `setpoint` command. Every flag of `run` also reads an environment
 // variable, so a Deployment can configure it either way.
-import { CustomObjectsApi } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { GROUP, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
 import { ALL_KINDS } from "../apis/aws/v1alpha1/index.ts";
+import { asKubeConfig, loadKubeClient } from "../controller/kube/client.ts";
 import { Manager } from "../controller/manager.ts";
 import { createLogger } from "../controller/ops/logger.ts";
 import { parseDuration } from "../controller/poll/schedule.ts";
-import { crdFileName, renderCrd } from "../crds/generate.ts";
-import { writeCrds } from "../crds/write.ts";
 import { awsManagedKinds } from "../providers/index.ts";
 import { parseCloudBudget } from "./cloud-budget-flag.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
-import { installCrds } from "./install-crds.ts";
-import { loadKubeConfig } from "./kubeconfig.ts";
 
 const MIN_NODE_MAJOR = 22;
 
@@ -197,8 +193,15 @@ export function managerOptionsFrom(flags: RunFlags) {
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
+  if (flags.installCrds) {
+    const [{ installCrds }, { loadKubeConfig }] = await Promise.all([
+      import("./install-crds.ts"),
+      import("./kubeconfig.ts"),
+    ]);
+    log.info({ crds: await installCrds(loadKubeConfig(flags.kubeconfig)) }, "installed CRDs");
+  }
+  // The controller's own client: no @kubernetes/client-node, which costs about 80 MB of RSS to import.
+  const kubeConfig = asKubeConfig(await loadKubeClient(flags.kubeconfig ? { path: flags.kubeconfig } : {}));
   const manager = new Manager({
     kubeConfig,
     kinds: awsManagedKinds(),
@@ -229,6 +232,10 @@ async function drift(opts: {
   allNamespaces?: boolean;
   output: string;
 }) {
+  const [{ loadKubeConfig }, { CustomObjectsApi }] = await Promise.all([
+    import("./kubeconfig.ts"),
+    import("@kubernetes/client-node"),
+  ]);
   const kc = loadKubeConfig(opts.kubeconfig);
   const api = kc.makeApiClient(CustomObjectsApi);
   const namespace = opts.allNamespaces
@@ -276,6 +283,13 @@ export function program(): Command {
     .option("--write", "write crds/*.yaml")
     .option("--apply", "apply them to the cluster in KUBECONFIG")
     .action(async (opts: { write?: boolean; apply?: boolean }) => {
+      const [{ crdFileName, renderCrd }, { writeCrds }, { installCrds }, { loadKubeConfig }] =
+        await Promise.all([
+          import("../crds/generate.ts"),
+          import("../crds/write.ts"),
+          import("./install-crds.ts"),
+          import("./kubeconfig.ts"),
+        ]);
       if (opts.write) for (const path of await writeCrds()) process.stdout.write(`wrote ${path}\n`);
       else if (opts.apply)
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
