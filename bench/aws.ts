@@ -7,12 +7,12 @@
 // setpoint_cloud_api_calls_total by operation over an idle window, divided
 // by N and by the number of poll intervals in the window.
 import { CustomObjectsApi } from "@kubernetes/client-node";
-import { GROUP, type KindDefinition, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
 import { LoadBalancerKind } from "../apis/aws/v1alpha1/loadbalancer.ts";
 import { SqlInstanceKind } from "../apis/aws/v1alpha1/sqlinstance.ts";
-import { Manager } from "../controller/manager.ts";
+import { type KindDefinition, serviceBudgets } from "../controller/api/index.ts";
+import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
-import { DEFAULT_SERVICE_LIMITS } from "../controller/queue/cloud-budget.ts";
 import {
   SEED_DB_SUBNET_GROUP,
   SEED_SECURITY_GROUP_ID,
@@ -20,7 +20,7 @@ import {
   SEED_VPC_ID,
 } from "../localstack/seed.ts";
 import { destroySharedClients } from "../providers/aws/shared/clients.ts";
-import { awsManagedKinds } from "../providers/index.ts";
+import { AWS } from "../providers/index.ts";
 import { installAwsProviderConfig } from "../test/support/aws.ts";
 import { startAws } from "./lib/env.ts";
 import { boundedAll, createNamespace, createObject, type KindRef, ReadyTracker } from "./lib/kube.ts";
@@ -115,7 +115,7 @@ export async function runAwsBench(o: AwsBenchOptions): Promise<void> {
         convergingPollIntervalS: o.convergingMs / 1000,
         concurrency: o.concurrency,
         maxReconcileRate: o.qps,
-        cloudBudget: DEFAULT_SERVICE_LIMITS[o.service],
+        cloudBudget: serviceBudgets(AWS.kinds)[o.service],
         // Not passed to the Manager: the engine's shipped defaults (a 5 s tick since 3b5f1bf; 1 s
         // before, which is what the first results ran with). Recorded here so the JSON says which.
         sweep: { intervalMs: 5000, batchSize: 100, source: "engine default" },
@@ -146,8 +146,8 @@ async function runSize(n: number, o: AwsBenchOptions) {
     await installAwsProviderConfig();
     await createNamespace(aws.kc, namespace);
     manager = new Manager({
-      kubeConfig: aws.kc,
-      kinds: awsManagedKinds().filter((k) => k.def.kind === setup.def.kind),
+      kube: kubeClients(aws.kc),
+      kinds: AWS.kinds.filter((k) => k.def.kind === setup.def.kind),
       log: createLogger({ level: "error" }),
       namespace,
       concurrency: o.concurrency,
@@ -296,7 +296,7 @@ function printSize(r: SizeResult, o: AwsBenchOptions): void {
     [
       "apply -> all Ready",
       `${r.allReadySeconds}s`,
-      `cloud budget ${JSON.stringify(DEFAULT_SERVICE_LIMITS[o.service])} bounds creation`,
+      `cloud budget ${JSON.stringify(serviceBudgets(AWS.kinds)[o.service])} bounds creation`,
     ],
     ["time to Ready p50 / p99", `${r.timeToReadySeconds.p50}s / ${r.timeToReadySeconds.p99}s`, ""],
     [

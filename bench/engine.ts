@@ -5,7 +5,6 @@
 // all Ready, peak RSS, CPU and status writes per idle poll cycle, and
 // spec change -> provider update() latency.
 import { CustomObjectsApi } from "@kubernetes/client-node";
-import { VERSION } from "../apis/aws/v1alpha1/common.ts";
 import { registerCleanup } from "../controlplane/process.ts";
 import { ChildController } from "../test/support/child-controller.ts";
 import { installKinds } from "../test/support/engine.ts";
@@ -44,7 +43,12 @@ export interface EngineOptions {
   save: string | undefined;
 }
 
-const WIDGET: KindRef = { group: WIDGET_GROUP, version: VERSION, plural: "widgets", kind: "Widget" };
+const WIDGET: KindRef = {
+  group: WIDGET_GROUP,
+  version: WidgetKind.version,
+  plural: WidgetKind.plural,
+  kind: WidgetKind.kind,
+};
 const NAMESPACE = "bench-engine";
 
 export const ENGINE_TARGETS = {

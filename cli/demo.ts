@@ -16,12 +16,13 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { GROUP, type Managed, VERSION } from "../apis/aws/v1alpha1/common.ts";
-import { Manager } from "../controller/manager.ts";
+import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../controller/api/index.ts";
+import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
 import { type Environment, startEnvironment } from "../controlplane/env.ts";
 import { EMULATOR_CREDENTIALS, SEED_REGION } from "../localstack/seed.ts";
-import { awsManagedKinds } from "../providers/index.ts";
+import { AWS } from "../providers/index.ts";
 import { applyObjects, readManifests } from "./apply.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
@@ -178,8 +179,8 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
 
     step(4, STEPS, "Starting the controller (steady poll 5s for the demo; the default is 60s)");
     manager = new Manager({
-      kubeConfig: kc,
-      kinds: awsManagedKinds(),
+      kube: kubeClients(kc),
+      kinds: AWS.kinds,
       log: createLogger({ level: process.env.SETPOINT_LOG_LEVEL ?? "error" }),
       poll: { steadyMs: 5000, convergingMs: 1000, minMs: 500 },
       terminalRetryMs: 10_000,

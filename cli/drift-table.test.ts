@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../controller/api/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 
 const now = Date.parse("2026-01-01T00:10:00Z");

@@ -1,6 +1,6 @@
 // `setpoint drift`: the drift report of every managed resource, as a table
 // for people or as JSON for scripts. Pure formatting; the command fetches.
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../controller/api/index.ts";
 import { getCondition } from "../controller/reconciler/conditions.ts";
 
 export interface DriftRow {

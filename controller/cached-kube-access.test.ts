@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "./api/index.ts";
 import { CachedKubeAccess } from "./cached-kube-access.ts";
 import type { SecretVersionSource } from "./kube/secret-versions.ts";
 import type { KubeAccess, SecretData } from "./provider.ts";
@@ -74,7 +74,7 @@ function setup(now = () => 0) {
   const store = new SecretsInMemory();
   const versions = new Versions(store);
   const kube = new CachedKubeAccess(store, {
-    providerConfig: () => undefined,
+    watched: () => undefined,
     secretVersions: versions,
     now,
   });

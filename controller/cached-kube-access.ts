@@ -7,14 +7,19 @@
 // seen at the next poll. Where that watch does not reach (another
 // namespace than the controller's, or before its first list) Secrets come
 // from a short-lived cache instead, seen within the TTL plus one poll.
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
-import { PROVIDER_CONFIG_PLURAL } from "../apis/aws/v1alpha1/providerconfig.ts";
+import type { Managed } from "./api/index.ts";
 import { newerVersion, type SecretVersionSource } from "./kube/secret-versions.ts";
 import type { KubeAccess, SecretData } from "./provider.ts";
 
 export interface CachedKubeAccessOptions {
-  /** Returns the watched ProviderConfig, or undefined when it does not exist. */
-  providerConfig(name: string): Record<string, unknown> | undefined;
+  /**
+   * A reader of the watch cache for this type of cluster-scoped object, or
+   * undefined when the type is not watched (the read then goes to the API).
+   */
+  watched(
+    apiVersion: string,
+    plural: string,
+  ): ((name: string) => Record<string, unknown> | undefined) | undefined;
   /** Which Secrets exist at which version; without it every Secret read goes through the TTL cache. */
   secretVersions?: SecretVersionSource;
   secretTtlMs?: number;
@@ -152,9 +157,8 @@ export class CachedKubeAccess implements KubeAccess {
     plural: string,
     name: string,
   ): Promise<Record<string, unknown> | undefined> {
-    if (plural === PROVIDER_CONFIG_PLURAL && apiVersion.startsWith("aws.setpoint.dev/")) {
-      return this.#o.providerConfig(name);
-    }
+    const cached = this.#o.watched(apiVersion, plural);
+    if (cached) return cached(name);
     return this.#inner.getClusterObject(apiVersion, kind, plural, name);
   }
 }

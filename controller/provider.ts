@@ -1,7 +1,8 @@
 // The provider contract. The engine holds the policy (when to create, update,
-// delete, what counts as drift, how to report it); a provider holds only the
-// mapping between a validated spec and one cloud API.
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
+// delete, what counts as drift, whose resource it is, whether protection may
+// be lifted, how to report it); a provider holds only the mapping between a
+// validated spec and one cloud API, and reports facts in its observation.
+import type { Managed } from "./api/managed.ts";
 
 /** One managed field whose observed value differs from the desired one. */
 export interface FieldDiff {
@@ -21,10 +22,18 @@ export interface FieldDiff {
 
 export type ReadyReason = "Available" | "Creating" | "Deleting" | "Unavailable";
 
-export interface Observation<A = unknown> {
+/**
+ * What a provider found in the cloud. `P` is the provider's private state:
+ * whatever observe() learnt that update() and delete() need (an ARN map, a
+ * change plan), handed back unchanged with this same observation.
+ */
+export interface Observation<A = unknown, P = unknown> {
   exists: boolean;
-  /** True when nothing needs to change. Providers set it to drift.length === 0 unless they know better. */
-  upToDate: boolean;
+  /**
+   * The cloud is already deleting the resource: a delete call was accepted
+   * and the engine only waits for it to go, without calling delete() again.
+   */
+  deleting?: boolean;
   drift: FieldDiff[];
   atProvider?: A;
   connectionDetails?: Record<string, string>;
@@ -38,10 +47,25 @@ export interface Observation<A = unknown> {
   ownership?: { owner?: string; uid?: string };
   /** Values for spec.forProvider fields the user left empty, taken from the cloud. */
   lateInit?: Record<string, unknown>;
+  /**
+   * Deletion protection, for kinds that have it: whether it is on in the
+   * cloud, what the spec asks for (undefined: the spec does not say), and
+   * the spec field that says it, for messages. The engine decides from these
+   * whether a delete is refused or may turn the protection off first.
+   */
+  deletionProtection?: { enabled: boolean; requested: boolean | undefined; field: string };
+  /** Private to the provider; never written to status, logs or events. */
+  private?: P;
 }
 
 export interface CreateResult {
   connectionDetails?: Record<string, string>;
+  /**
+   * The name is taken: the cloud already holds a resource by this name, and
+   * nothing was created. The engine observes it again and applies its
+   * ownership rule (its own lost create, adoptable, or someone else's).
+   */
+  alreadyExists?: boolean;
 }
 
 export interface UpdateResult {
@@ -50,24 +74,29 @@ export interface UpdateResult {
   atProvider?: Record<string, unknown>;
 }
 
+export interface DeleteOptions {
+  /** The engine decided that protection, on in the cloud, is to be turned off before the delete. */
+  disableDeletionProtection?: boolean;
+}
+
 export interface DeleteResult {
   /** True when the cloud confirmed the resource is gone; otherwise the engine observes again. */
   gone?: boolean;
 }
 
 /** A client bound to one resource's credentials and region. */
-export interface ExternalClient<F = unknown, A = unknown> {
-  observe(mr: Managed<F, A>): Promise<Observation<A>>;
-  /** Must be idempotent: a create that finds its own resource succeeds without a second one. */
+export interface ExternalClient<F = unknown, A = unknown, P = unknown> {
+  observe(mr: Managed<F, A>): Promise<Observation<A, P>>;
+  /** Must be idempotent: a create that finds its name taken reports alreadyExists and creates nothing. */
   create(mr: Managed<F, A>): Promise<CreateResult>;
-  update(mr: Managed<F, A>, observation: Observation<A>): Promise<UpdateResult>;
-  delete(mr: Managed<F, A>, observation: Observation<A>): Promise<DeleteResult>;
+  update(mr: Managed<F, A>, observation: Observation<A, P>): Promise<UpdateResult>;
+  delete(mr: Managed<F, A>, observation: Observation<A, P>, options: DeleteOptions): Promise<DeleteResult>;
   /**
    * Batched observe for a poll sweep. Returns an observation for every
    * resource in `mrs`, keyed by external name. One call here must cost far
    * fewer cloud calls than one observe per resource.
    */
-  observeMany?(mrs: Managed<F, A>[]): Promise<Map<string, Observation<A>>>;
+  observeMany?(mrs: Managed<F, A>[]): Promise<Map<string, Observation<A, P>>>;
   /** Frees per-connection resources. Shared SDK clients are not closed here. */
   close?(): Promise<void>;
 }
@@ -112,11 +141,17 @@ export interface CloudCallBudget {
   take(key: CloudCallKey): Promise<void>;
 }
 
-/** One provider module per cloud resource kind. */
-export interface Provider<F = unknown, A = unknown> {
-  /** The kind this provider serves, e.g. "SqlInstance". */
-  readonly kind: string;
-  connect(mr: Managed<F, A>, ctx: ConnectContext): Promise<ExternalClient<F, A>>;
+/** A token bucket's size, for one account, region and service. */
+export interface BudgetLimits {
+  /** Sustained calls per second. */
+  ratePerSecond: number;
+  /** Calls allowed at once after a quiet spell. */
+  burst: number;
+}
+
+/** One provider module per cloud resource kind. `P` is the private state its observations carry. */
+export interface Provider<F = unknown, A = unknown, P = unknown> {
+  connect(mr: Managed<F, A>, ctx: ConnectContext): Promise<ExternalClient<F, A, P>>;
   /**
    * Groups resources whose batched observation can share one client, such as
    * "account/region/endpoint". Resources with the same key go to one observeMany.
@@ -128,6 +163,12 @@ export interface Provider<F = unknown, A = unknown> {
    * name, so that a retried create finds the first one.
    */
   deriveExternalName(namespace: string, name: string): string;
+  /**
+   * The cloud services this provider calls (the `service` of its budget
+   * keys), each with its default budget, set below the cloud's own limits.
+   * Operators override them with --cloud-budget.
+   */
+  readonly services?: Readonly<Record<string, BudgetLimits>>;
 }
 
 /**
@@ -147,4 +188,40 @@ export class TerminalError extends Error {
 
 export function isTerminal(err: unknown): err is TerminalError {
   return err instanceof TerminalError;
+}
+
+/**
+ * Not an error, but not done either: the cloud needs time before the next
+ * step can work (a resource not visible yet right after its create). The
+ * engine looks again after exactly this delay, without growing a backoff,
+ * and says so in the Synced condition. After kopf's TemporaryError(delay)
+ * and ACK's requeue.NeededAfter.
+ */
+export class RetryAfterError extends Error {
+  override readonly name = "RetryAfterError";
+  readonly delayMs: number;
+  constructor(message: string, delaySeconds: number, options?: { cause?: unknown }) {
+    super(message, options);
+    if (!(delaySeconds > 0)) throw new RangeError(`retry delay must be > 0 seconds, got ${delaySeconds}`);
+    this.delayMs = Math.round(delaySeconds * 1000);
+  }
+}
+
+/**
+ * A cloud resource found mid-call (a sub-resource such as a target group,
+ * or one that changed hands since it was observed) carries another owner's
+ * tags. The provider stops before touching it and reports the fact; the
+ * engine treats it like any other foreign resource.
+ */
+export class ForeignResourceError extends Error {
+  override readonly name = "ForeignResourceError";
+  /** What was found, e.g. "target group team-a-web-api". */
+  readonly what: string;
+  /** The owner tag, when the resource has one. */
+  readonly owner: string | undefined;
+  constructor(what: string, owner: string | undefined) {
+    super(`${what} exists and belongs to another resource${owner ? ` (${owner})` : ""}`);
+    this.what = what;
+    this.owner = owner;
+  }
 }

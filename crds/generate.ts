@@ -3,7 +3,7 @@
 // output, and crds/crds.test.ts fails when the two drift apart.
 import { stringify } from "yaml";
 import { z } from "zod";
-import { GROUP, type KindDefinition, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import type { KindDefinition } from "../controller/api/index.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -60,7 +60,7 @@ const conditionColumn = (name: string, type: string) => ({
 });
 
 export function crdFor(def: KindDefinition): JsonSchema {
-  const group = def.group ?? GROUP;
+  const group = def.group;
   const columns = def.managed
     ? [
         conditionColumn("READY", "Ready"),
@@ -91,7 +91,7 @@ export function crdFor(def: KindDefinition): JsonSchema {
       scope: def.scope,
       versions: [
         {
-          name: VERSION,
+          name: def.version,
           served: true,
           storage: true,
           subresources: { status: {} },
@@ -117,7 +117,7 @@ export function crdFor(def: KindDefinition): JsonSchema {
 }
 
 export function crdFileName(def: KindDefinition): string {
-  return `${def.group ?? GROUP}_${def.plural}.yaml`;
+  return `${def.group}_${def.plural}.yaml`;
 }
 
 const HEADER = "# Generated from the zod schemas in apis/ by `npm run crds`. Do not edit.\n";

@@ -4,7 +4,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { ALL_KINDS } from "../apis/aws/v1alpha1/index.ts";
+import { apiVersionOf } from "../controller/api/index.ts";
+import { AWS } from "../providers/index.ts";
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
 
@@ -24,9 +25,7 @@ describe("examples/", async () => {
     it(`${file} is valid against the schemas`, async () => {
       for (const doc of parseAllDocuments(await readFile(`${dir}${file}`, "utf8"))) {
         const obj = doc.toJS() as { apiVersion?: string; kind?: string; spec?: unknown };
-        const def = ALL_KINDS.find(
-          (k) => k.kind === obj.kind && obj.apiVersion?.startsWith("aws.setpoint.dev/"),
-        );
+        const def = AWS.crds.find((k) => k.kind === obj.kind && obj.apiVersion === apiVersionOf(k));
         if (!def) continue;
         const result = def.spec.safeParse(obj.spec);
         assert.ok(result.success, `${file} ${obj.kind}: ${result.error?.message}`);

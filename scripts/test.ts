@@ -144,7 +144,7 @@ async function main(): Promise<number> {
         "--test-reporter=spec",
         // Not --test-force-exit: on Node 24.21 it ends a file's process before
         // all of its tests have run, and they vanish from the count silently
-        // (61 tests in providers/aws/elbv2/mapping.test.ts came out as 28-37).
+        // (the 61 tests of the ELBv2 mapping, then in one file, came out as 28-37).
         // A file that leaks a handle hangs instead, which is loud.
         ...nodeFlags,
         ...files,

@@ -245,15 +245,6 @@ export function kubeClientOf(target: KubeTarget): KubeClient {
   return client;
 }
 
-/**
- * For APIs still typed with client-node's KubeConfig (ManagerOptions.kubeConfig): every component in
- * controller/kube takes a KubeClient in its place (see KubeTarget), and nothing else reads it. Goes
- * once those APIs take a KubeTarget.
- */
-export function asKubeConfig(client: KubeClient): KubeConfig {
-  return client as unknown as KubeConfig;
-}
-
 /** Loads the kubeconfig (or in-cluster config) and builds a client, importing client-node only if it must. */
 export async function loadKubeClient(opts: LoadOptions = {}): Promise<KubeClient> {
   const sel = await loadKubeconfig(opts);

@@ -7,7 +7,7 @@
 // either. With a SecretVersionSource (a metadata-only watch) a Secret someone changed or deleted is seen
 // at the next poll and only then read again; without one, a remembered digest is trusted for
 // verifyAfterMs. The Secret is owned by the resource (controller ownerReference), so it disappears with it.
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { ConnectionSecretWriter } from "../reconciler/ports.ts";
 import { type KubeClient, type KubeTarget, kubeClientOf } from "./client.ts";
 import { newerVersion, type SecretVersionSource } from "./secret-versions.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { CoreV1Event } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { FakeClock } from "../clock.ts";
 import {
   type EventSink,

@@ -8,7 +8,7 @@
 // because an Event is a courtesy and must not turn a successful reconcile into a failed one.
 import { hostname } from "node:os";
 import type { CoreV1Event } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { type Clock, realClock } from "../clock.ts";
 import type { EventRecorder, EventType } from "../reconciler/ports.ts";
 import { type KubeClient, type KubeTarget, kubeClientOf, MERGE_PATCH, objectPath } from "./client.ts";

@@ -3,7 +3,7 @@
 // Secrets (a generated master password) owned by the resource so they are garbage-collected with it.
 // Keeping this behind a three-method interface keeps providers free of any Kubernetes client and lets
 // their tests use a map. Secret values are decoded here and never logged.
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { KubeAccess, SecretData } from "../provider.ts";
 import { apiVersionPath, type KubeClient, type KubeTarget, kubeClientOf, splitApiVersion } from "./client.ts";
 import { isNotFound, wrapApiError } from "./errors.ts";

@@ -8,7 +8,7 @@
 // is the reconciler's own observation and stays true whatever changed meanwhile. Status writes are
 // counted for metrics and the benchmark (an idle cluster must not churn them).
 import { isDeepStrictEqual } from "node:util";
-import type { Managed, ManagedStatus } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed, ManagedStatus } from "../api/index.ts";
 import { ConflictError, type ManagedStore, type ResourceRef } from "../reconciler/ports.ts";
 import {
   type KubeClient,

@@ -6,7 +6,7 @@
 // overwritten Secret. Values are never put into error messages.
 import { createHash } from "node:crypto";
 import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { TerminalError } from "../provider.ts";
 import { type KubeClient, objectPath } from "./client.ts";
 import { httpStatus, isNotFound, wrapApiError } from "./errors.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Secret } from "@kubernetes/client-node";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { Backoff, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import { collectionPath, splitApiVersion } from "./client.ts";
 import {

@@ -8,7 +8,7 @@ export class Metrics implements ReconcileMetrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
     name: "setpoint_reconcile_total",
-    help: "Reconciles by kind and result: success, error, terminal, or steady (a batched poll that found nothing to do and needed no reconcile).",
+    help: "Reconciles by kind and result: success, error, terminal, retry-after (the provider asked to look again after a delay), or steady (a batched poll that found nothing to do and needed no reconcile).",
     labelNames: ["kind", "result"] as const,
     registers: [this.registry],
   });

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { DURATION_PATTERN } from "../../apis/aws/v1alpha1/common.ts";
-import { DEFAULT_POLL, DurationError, type PollDelayInput, parseDuration, pollDelay } from "./schedule.ts";
+import { DURATION_PATTERN } from "../api/index.ts";
+import {
+  DEFAULT_POLL,
+  DurationError,
+  formatDuration,
+  type PollDelayInput,
+  parseDuration,
+  pollDelay,
+} from "./schedule.ts";
 
 describe("pollDelay", () => {
   const defaults = { steadyMs: 60_000, convergingMs: 10_000, minMs: 5_000 };
@@ -139,4 +146,21 @@ describe("parseDuration", () => {
       assert.equal(parses, pattern.test(text), JSON.stringify(text));
     }
   });
+});
+
+describe("formatDuration", () => {
+  for (const [ms, text] of [
+    [0, "0s"],
+    [5000, "5s"],
+    [60_000, "1m"],
+    [300_000, "5m"],
+    [5_400_000, "90m"],
+    [7_200_000, "2h"],
+    [1500, "1500ms"],
+  ] as const) {
+    test(`writes ${ms}ms as ${text}, which parseDuration reads back`, () => {
+      assert.equal(formatDuration(ms), text);
+      assert.equal(parseDuration(text), ms);
+    });
+  }
 });

@@ -2,7 +2,7 @@
 // every resource is polled: slowly once it is steady, faster while it
 // converges, always with jitter so 10,000 resources created together do not
 // poll in lockstep forever.
-import { MIN_POLL_INTERVAL_SECONDS } from "../../apis/aws/v1alpha1/common.ts";
+import { MIN_POLL_INTERVAL_SECONDS } from "../api/index.ts";
 
 export interface PollDefaults {
   /** Interval for a Ready resource with no spec.pollInterval (the controller's --poll-interval). */
@@ -54,6 +54,16 @@ export function pollDelay(input: PollDelayInput): number {
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Milliseconds as the shortest duration parseDuration reads back exactly: 300000 → "5m", 0 → "0s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  for (const unit of ["h", "m", "s"]) {
+    const size = UNIT_MS[unit]!;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 const EXAMPLES = 'use numbers with units ms, s, m or h, e.g. "30s", "5m" or "1h30m"';
 
 export class DurationError extends Error {
@@ -63,7 +73,7 @@ export class DurationError extends Error {
 /**
  * Parses a Go-style duration ("300ms", "30s", "1.5m", "1h30m") into whole
  * milliseconds (rounded). Accepts exactly what DURATION_PATTERN in
- * apis/aws/v1alpha1/common.ts accepts: one or more number-unit pairs, no
+ * controller/api/managed.ts accepts: one or more number-unit pairs, no
  * sign, no spaces, no bare number (not even "0").
  */
 export function parseDuration(text: string): number {

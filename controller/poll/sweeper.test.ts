@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import { FakeClock } from "../clock.ts";
 import type { Observation } from "../provider.ts";
 import { PollSweeper } from "./sweeper.ts";
@@ -19,7 +19,6 @@ const mr = (name: string, group = "g1"): Managed => ({
 
 const inSync: Observation = {
   exists: true,
-  upToDate: true,
   drift: [],
   ready: { status: true, reason: "Available" },
 };

@@ -4,7 +4,7 @@
 // (account, region, endpoint), observed in batches, and handed to the work
 // queue with their observation, so a poll of 1,000 resources costs a few
 // describe calls instead of 1,000.
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { Observation } from "../provider.ts";
 
@@ -14,7 +14,7 @@ export interface SweepTarget {
   group: string;
 }
 
-export interface SweeperDeps {
+export interface SweeperDeps<K extends string = string> {
   clock: Clock;
   /** How often due resources are collected. */
   intervalMs: number;
@@ -23,36 +23,36 @@ export interface SweeperDeps {
   /** Most resources observed per tick, so one tick never floods the work queue. */
   maxPerTick: number;
   /** The current object and its group, or undefined when the key is gone. */
-  lookup(key: string): Promise<SweepTarget | undefined>;
+  lookup(key: K): Promise<SweepTarget | undefined>;
   /** One batched observation, keyed by external name. */
   observeBatch(group: string, mrs: Managed[]): Promise<Map<string, Observation>>;
   /**
    * A due key with its fresh observation and the object it was computed for,
    * or without one when the batch did not cover it or its lookup failed.
    */
-  deliver(key: string, observation: Observation | undefined, observedFor?: Managed, dueAt?: number): void;
+  deliver(key: K, observation: Observation | undefined, observedFor?: Managed, dueAt?: number): void;
   /** A batch failed; the keys go back to the queue for a per-key retry with backoff. */
-  failed(keys: string[], error: unknown): void;
+  failed(keys: K[], error: unknown): void;
   externalName(mr: Managed): string | undefined;
   onError?(err: unknown): void;
 }
 
-export class PollSweeper {
-  readonly #d: SweeperDeps;
-  readonly #due = new Map<string, number>();
+export class PollSweeper<K extends string = string> {
+  readonly #d: SweeperDeps<K>;
+  readonly #due = new Map<K, number>();
   #timer: Timer | undefined;
   #running = false;
   #sweeping: Promise<void> | undefined;
 
-  constructor(deps: SweeperDeps) {
+  constructor(deps: SweeperDeps<K>) {
     this.#d = deps;
   }
 
-  schedule(key: string, dueAt: number): void {
+  schedule(key: K, dueAt: number): void {
     this.#due.set(key, dueAt);
   }
 
-  cancel(key: string): void {
+  cancel(key: K): void {
     this.#due.delete(key);
   }
 
@@ -91,7 +91,7 @@ export class PollSweeper {
     if (due.length === 0) return;
     for (const [key] of due) this.#due.delete(key);
 
-    const groups = new Map<string, { key: string; mr: Managed; dueAt: number }[]>();
+    const groups = new Map<string, { key: K; mr: Managed; dueAt: number }[]>();
     for (const [key, dueAt] of due) {
       let target: SweepTarget | undefined;
       try {
@@ -115,7 +115,7 @@ export class PollSweeper {
     );
   }
 
-  async #observe(group: string, batch: { key: string; mr: Managed; dueAt: number }[]): Promise<void> {
+  async #observe(group: string, batch: { key: K; mr: Managed; dueAt: number }[]): Promise<void> {
     let results: Map<string, Observation>;
     try {
       results = await this.#d.observeBatch(

@@ -1,38 +1,22 @@
 // The shared budget for cloud API calls: one token bucket per account,
 // region and service, shared by every resource, so that however many
 // resources reconcile at once, setpoint stays under AWS's own throttling.
-
+// Which services exist and what each may cost is the providers' knowledge:
+// each declares its services' default budgets (Provider.services), and
+// operators override them per service.
 import { type Clock, realClock } from "../clock.ts";
-import type { CloudCallBudget, CloudCallKey } from "../provider.ts";
+import type { BudgetLimits, CloudCallBudget, CloudCallKey } from "../provider.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
-export interface BucketLimits {
-  /** Sustained calls per second. */
-  ratePerSecond: number;
-  /** Calls allowed at once after a quiet spell. */
-  burst: number;
-}
+export type BucketLimits = BudgetLimits;
 
-/**
- * Defaults per service, set below AWS's limits (DESIGN.md section 5) so that
- * other clients of the same account (consoles, scripts, other controllers)
- * keep some headroom:
- * - rds: AWS allows a burst of 300 and 12/s across all RDS APIs per account
- *   and region; we use 100 at 10/s.
- * - elbv2: AWS's Describe* bucket holds 40 and refills at 10/s; we use 20 at
- *   8/s for all ELBv2 calls. Mutating calls have their own, smaller AWS
- *   buckets, but setpoint makes them only on drift or spec changes.
- */
-export const DEFAULT_SERVICE_LIMITS: Readonly<Record<string, BucketLimits>> = {
-  rds: { burst: 100, ratePerSecond: 10 },
-  elbv2: { burst: 20, ratePerSecond: 8 },
-};
-
-/** For services without an entry (for example ec2 or sts lookups): deliberately modest. */
+/** For services no provider declared (for example an sts lookup): deliberately modest. */
 export const DEFAULT_FALLBACK_LIMITS: BucketLimits = { burst: 10, ratePerSecond: 5 };
 
 export interface CloudBudgetOptions {
-  /** Per-service overrides, merged over DEFAULT_SERVICE_LIMITS field by field. */
+  /** Default limits per service, as the providers declare them. */
+  defaults?: Readonly<Record<string, BucketLimits>>;
+  /** Per-service overrides, merged over the defaults field by field. */
   limits?: Record<string, Partial<BucketLimits>>;
   /** Limits for services with neither a default nor an override. */
   fallback?: BucketLimits;
@@ -59,7 +43,7 @@ export class CloudBudget implements CloudCallBudget {
   readonly #onCall: CloudBudgetOptions["onCall"];
 
   constructor(options: CloudBudgetOptions = {}) {
-    const limits: Record<string, BucketLimits> = { ...DEFAULT_SERVICE_LIMITS };
+    const limits: Record<string, BucketLimits> = { ...options.defaults };
     for (const [service, override] of Object.entries(options.limits ?? {})) {
       limits[service] = { ...(limits[service] ?? options.fallback ?? DEFAULT_FALLBACK_LIMITS), ...override };
     }

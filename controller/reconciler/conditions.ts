@@ -1,7 +1,7 @@
 // Condition bookkeeping. lastTransitionTime moves only when a condition's
 // status flips, so rewriting the same conditions never changes the status
 // and never causes a status write.
-import type { Condition } from "../../apis/aws/v1alpha1/common.ts";
+import type { Condition } from "../api/index.ts";
 
 export const ConditionType = {
   Ready: "Ready",

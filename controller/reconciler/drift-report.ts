@@ -1,7 +1,7 @@
 // The drift report: turns a provider's FieldDiffs into what users read in
 // status.drift, in events and on the command line. It is the only place
 // where diff values become text, so redaction happens here and nowhere else.
-import type { DriftField, DriftHistoryEntry, DriftStatus } from "../../apis/aws/v1alpha1/common.ts";
+import type { DriftField, DriftHistoryEntry, DriftStatus } from "../api/index.ts";
 import type { FieldDiff } from "../provider.ts";
 import { truncate } from "./conditions.ts";
 

@@ -1,7 +1,7 @@
 // External names and the ownership rule. Names are derived deterministically
 // so that a create retried after a lost response finds its first attempt
 // instead of making a second resource.
-import { Annotations, type Managed } from "../../apis/aws/v1alpha1/common.ts";
+import { Annotations, type Managed } from "../api/index.ts";
 
 export function externalNameOf(mr: Managed): string | undefined {
   return mr.metadata.annotations?.[Annotations.externalName] || undefined;

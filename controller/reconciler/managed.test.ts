@@ -4,17 +4,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  Annotations,
-  FINALIZER,
-  type Managed,
-  type ManagedStatus,
-  Tags,
-} from "../../apis/aws/v1alpha1/common.ts";
-import { MemoryProvider, WidgetKind, type WidgetSpec } from "../../test/support/memory-provider.ts";
-import { TerminalError } from "../provider.ts";
+  MemoryProvider,
+  type WidgetAtProvider,
+  WidgetKind,
+  type WidgetSpec,
+} from "../../test/support/memory-provider.ts";
+import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../api/index.ts";
+import { type Observation, RetryAfterError, TerminalError } from "../provider.ts";
 import { getCondition } from "./conditions.ts";
-import { EventReason, ManagedReconciler, type ReconcileOutcome } from "./managed.ts";
-import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./ports.ts";
+import { EventReason, ManagedReconciler, type ReconcileOutcome, type ReconcilerLog } from "./managed.ts";
+import {
+  type ConnectionSecretWriter,
+  type EventRecorder,
+  type ManagedStore,
+  ObjectGoneError,
+} from "./ports.ts";
+import { FailureReason, Step } from "./steps.ts";
 
 class InMemoryStore implements ManagedStore {
   statusWrites = 0;
@@ -59,6 +64,22 @@ class RecordedEvents implements EventRecorder {
   }
 }
 
+class RecordedLog implements ReconcilerLog {
+  readonly lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  info(fields: object, msg: string) {
+    this.lines.push({ level: "info", msg, fields: fields as Record<string, unknown> });
+  }
+  warn(fields: object, msg: string) {
+    this.lines.push({ level: "warn", msg, fields: fields as Record<string, unknown> });
+  }
+  debug(fields: object, msg: string) {
+    this.lines.push({ level: "debug", msg, fields: fields as Record<string, unknown> });
+  }
+  at(level: string) {
+    return this.lines.filter((l) => l.level === level);
+  }
+}
+
 class RecordedSecrets implements ConnectionSecretWriter {
   readonly written: Record<string, string>[] = [];
   async write(_mr: Managed, details: Record<string, string>) {
@@ -86,6 +107,7 @@ function harness() {
   const store = new InMemoryStore();
   const events = new RecordedEvents();
   const secrets = new RecordedSecrets();
+  const logs = new RecordedLog();
   let clock = Date.parse("2026-01-01T00:00:00Z");
   const reconciler = new ManagedReconciler({
     kind: WidgetKind,
@@ -95,6 +117,7 @@ function harness() {
     connectionSecrets: secrets,
     connectContext: { kube: undefined as never },
     now: () => clock,
+    log: logs,
   });
   /** Reconciles the latest stored version of the object, as the controller would. */
   const run = async (mr?: Managed): Promise<ReconcileOutcome> => {
@@ -107,7 +130,7 @@ function harness() {
     clock += ms;
   };
   const condition = (type: string) => getCondition(store.current?.status?.conditions, type);
-  return { provider, cloud: provider.cloud, store, events, secrets, run, tick, condition };
+  return { provider, cloud: provider.cloud, store, events, secrets, logs, run, tick, condition };
 }
 
 /** Switches a created widget to Observe-only, as a user editing the spec would. */
@@ -351,7 +374,7 @@ describe("managed reconciler", () => {
     h.cloud.failNext("create", new Error("boom"));
     await h.run(widget());
     await h.run();
-    assert.equal(h.events.list.filter((e) => e.reason === EventReason.ReconcileError).length, 1);
+    assert.equal(h.events.list.filter((e) => e.reason === FailureReason[Step.Create]).length, 1);
   });
 
   it("a paused resource is not observed and says Paused", async () => {
@@ -447,4 +470,259 @@ describe("managed reconciler", () => {
     assert.equal(drift?.history.length, 10);
     assert.ok((drift?.history[0]?.time ?? "") > (drift?.history[9]?.time ?? ""));
   });
+
+  describe("a failure names its step", () => {
+    const failing: {
+      step: string;
+      reason: string;
+      prefix: string;
+      arrange(h: ReturnType<typeof harness>): void;
+    }[] = [
+      {
+        step: "connect",
+        reason: "CannotConnectToProvider",
+        prefix: "cannot connect to provider",
+        arrange: (h) => {
+          h.provider.connect = async () => {
+            throw new Error("no credentials");
+          };
+        },
+      },
+      {
+        step: "observe",
+        reason: "CannotObserveExternalResource",
+        prefix: "cannot observe external resource",
+        arrange: (h) => h.cloud.failNext("observe", new Error("timeout")),
+      },
+      {
+        step: "create",
+        reason: "CannotCreateExternalResource",
+        prefix: "cannot create external resource",
+        arrange: (h) => h.cloud.failNext("create", new Error("quota")),
+      },
+      {
+        step: "write status",
+        reason: "CannotWriteStatus",
+        prefix: "cannot write status",
+        arrange: (h) => {
+          const write = h.store.writeStatus.bind(h.store);
+          let first = true;
+          h.store.writeStatus = async (mr, status) => {
+            if (first) {
+              first = false;
+              throw new Error("etcd is slow");
+            }
+            return write(mr, status);
+          };
+        },
+      },
+    ];
+    for (const f of failing) {
+      it(`a failed ${f.step} says so in Synced, in a ${f.reason} event and in the log line`, async () => {
+        const h = harness();
+        f.arrange(h);
+        const outcome = await h.run(widget());
+        assert.equal(outcome.kind, "retry");
+        assert.equal(h.condition("Synced")?.reason, "ReconcileError");
+        assert.match(h.condition("Synced")?.message ?? "", new RegExp(`^${f.prefix}: `));
+        const event = h.events.list.find((e) => e.reason === f.reason);
+        assert.equal(event?.type, "Warning");
+        assert.match(event?.message ?? "", new RegExp(`^${f.prefix}: `));
+        const warn = h.logs.at("warn").find((l) => l.msg === "reconcile failed");
+        assert.equal(warn?.fields.step, f.step);
+      });
+    }
+
+    it("a terminal cloud error keeps its code and the ReconcileTerminal reason, behind the step", async () => {
+      const h = harness();
+      h.cloud.failNext("create", new TerminalError("InvalidParameterValue", "size too big"));
+      assert.equal((await h.run(widget())).kind, "terminal");
+      assert.equal(h.condition("Synced")?.reason, "ReconcileTerminal");
+      assert.equal(
+        h.condition("Synced")?.message,
+        "cannot create external resource: InvalidParameterValue: size too big",
+      );
+    });
+
+    it("a resource owned by someone else is refused at the ownership step", async () => {
+      const h = harness();
+      h.cloud.put("team-a-w1", {
+        size: 1,
+        color: "red",
+        tags: { [Tags.uid]: "uid-other" },
+        state: "available",
+      });
+      await h.run(widget());
+      assert.match(h.condition("Synced")?.message ?? "", /^cannot manage external resource: ForeignOwner: /);
+      assert.ok(h.events.reasons().includes(FailureReason[Step.Ownership]));
+    });
+  });
+
+  it("a provider's retry-after becomes a wait of exactly that delay, with a clear condition and no warning", async () => {
+    const h = harness();
+    h.cloud.failNext("create", new RetryAfterError("not visible yet", 7));
+    const outcome = await h.run(widget());
+    assert.equal(outcome.kind, "retry-after");
+    assert.ok(outcome.kind === "retry-after");
+    assert.equal(outcome.delayMs, 7000);
+    assert.equal(h.condition("Synced")?.status, "False");
+    assert.equal(
+      h.condition("Synced")?.message,
+      "cannot create external resource: not visible yet (retrying in 7s)",
+    );
+    assert.deepEqual(
+      h.events.list.filter((e) => e.reason === FailureReason[Step.Create]).map((e) => e.type),
+      ["Normal"],
+    );
+    assert.deepEqual(h.logs.at("warn"), []);
+  });
+
+  it("a write that finds the resource gone ends the reconcile quietly: no failure, no event, no warning", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    h.store.patchMetadata = async () => {
+      throw new ObjectGoneError("Widget team-a/w1 is gone");
+    };
+    h.store.writeStatus = async () => {
+      throw new ObjectGoneError("Widget team-a/w1 is gone");
+    };
+    assert.deepEqual(await h.run(mr), { kind: "done" });
+    assert.deepEqual(h.logs.at("warn"), []);
+    assert.ok(!h.events.list.some((e) => e.type === "Warning"), JSON.stringify(h.events.list));
+    assert.equal(h.logs.at("debug").at(-1)?.fields.decision, "gone");
+  });
+
+  it("a name taken by its own lost create is found by observing again, and marked created", async () => {
+    const h = harness();
+    await h.run(widget());
+    const lost = structuredClone(h.store.current!);
+    delete lost.metadata.annotations?.[Annotations.externalCreateSucceeded];
+    // The first observe misses it (eventual consistency); create then finds the name taken.
+    h.provider.connect = wrapObserve(h.provider, (o, n) => (n === 1 ? { ...o, exists: false } : o));
+    const outcome = await h.run(lost);
+    assert.equal(outcome.kind, "poll");
+    assert.equal(h.cloud.items.size, 1);
+    assert.ok(h.store.current?.metadata.annotations?.[Annotations.externalCreateSucceeded]);
+    assert.equal(h.condition("Synced")?.status, "True");
+  });
+
+  it("a name taken by someone else's resource is refused after observing it again, and left untouched", async () => {
+    const h = harness();
+    h.cloud.put("team-a-w1", {
+      size: 9,
+      color: "red",
+      tags: { [Tags.uid]: "uid-other" },
+      state: "available",
+    });
+    h.provider.connect = wrapObserve(h.provider, (o, n) => (n === 1 ? { ...o, exists: false } : o));
+    assert.equal((await h.run(widget())).kind, "terminal");
+    assert.match(h.condition("Synced")?.message ?? "", /^cannot manage external resource: ForeignOwner/);
+    assert.equal(h.cloud.items.get("team-a-w1")?.size, 9);
+    assert.equal(h.cloud.calls.update, 0);
+  });
+
+  describe("deletion protection is the engine's call", () => {
+    const cases: {
+      name: string;
+      protection: Observation["deletionProtection"];
+      deleted: boolean;
+      disable?: boolean;
+    }[] = [
+      {
+        name: "refuses, keeping the finalizer, while the spec asks for protection",
+        protection: { enabled: true, requested: true, field: "forProvider.protect" },
+        deleted: false,
+      },
+      {
+        name: "turns protection off first when the spec says it is not wanted",
+        protection: { enabled: true, requested: false, field: "forProvider.protect" },
+        deleted: true,
+        disable: true,
+      },
+      {
+        name: "deletes without touching protection that is off",
+        protection: { enabled: false, requested: false, field: "forProvider.protect" },
+        deleted: true,
+        disable: false,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const h = await created();
+        const options: unknown[] = [];
+        const inner = h.provider.connect.bind(h.provider);
+        h.provider.connect = async () => {
+          const client = await inner();
+          return {
+            ...client,
+            observe: async (mr) => ({ ...(await client.observe(mr)), deletionProtection: c.protection }),
+            delete: async (mr, o, opts) => {
+              options.push(opts);
+              return client.delete(mr, o, opts);
+            },
+          };
+        };
+        const mr = structuredClone(h.store.current!);
+        mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+        const outcome = await h.run(mr);
+        assert.equal(h.cloud.items.has("team-a-w1"), !c.deleted);
+        if (c.deleted) {
+          assert.deepEqual(options, [{ disableDeletionProtection: c.disable }]);
+          assert.deepEqual(outcome, { kind: "done" });
+        } else {
+          assert.equal(outcome.kind, "terminal");
+          assert.deepEqual(options, []);
+          assert.ok(h.store.current?.metadata.finalizers?.includes(FINALIZER));
+          assert.match(
+            h.condition("Synced")?.message ?? "",
+            /^cannot delete external resource: DeletionProtected: /,
+          );
+        }
+      });
+    }
+  });
+
+  it("waits for a cloud that is deleting the resource, without calling delete again", async () => {
+    const h = await created();
+    h.cloud.items.get("team-a-w1")!.state = "deleting";
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    assert.deepEqual(await h.run(mr), { kind: "poll", ready: false, inProgress: true });
+    assert.equal(h.cloud.calls.delete, 0);
+  });
+
+  it("logs the decision it took at debug on every success path", async () => {
+    const h = harness();
+    await h.run(widget());
+    await h.run();
+    h.cloud.items.get("team-a-w1")!.size = 9;
+    await h.run();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    await h.run(mr);
+    assert.deepEqual(
+      h.logs.at("debug").map((l) => l.fields.decision),
+      ["create", "none", "update", "deleted"],
+    );
+    assert.deepEqual(h.logs.at("warn"), []);
+  });
 });
+
+type WidgetObservation = Observation<WidgetAtProvider>;
+
+/** A connect whose observe() passes each observation through `change`, with a count of calls. */
+function wrapObserve(
+  provider: MemoryProvider,
+  change: (o: WidgetObservation, n: number) => WidgetObservation,
+) {
+  const inner = provider.connect.bind(provider);
+  let n = 0;
+  return async () => {
+    const client = await inner();
+    return {
+      ...client,
+      observe: async (mr: Managed<WidgetSpec, WidgetAtProvider>) => change(await client.observe(mr), ++n),
+    };
+  };
+}

@@ -1,69 +1,47 @@
 // The managed reconciler: the policy half of the crossplane-runtime split.
-// For one custom resource it decides, in a fixed order, what to do:
+// For one custom resource it runs, in a fixed order:
 //   paused? → policies → deletion → finalizer and external name → connect →
-//   observe → ownership → late-init → create | update | nothing → status,
-//   events, requeue.
-// Providers only map; every decision about drift, ownership, counting and
-// reporting is made here, once, for every kind.
-import {
-  Annotations,
-  type DriftField,
-  type DriftStatus,
-  FINALIZER,
-  type KindDefinition,
-  type Managed,
-  type ManagedStatus,
-} from "../../apis/aws/v1alpha1/common.ts";
+//   observe → decide (decide.ts) → ownership → late-init → create | update |
+//   report | nothing → status, events, requeue.
+// Providers only map; every decision about drift, ownership and protection
+// is made here and in decide.ts, once, for every kind, and reporting.ts
+// words it in conditions, status.drift and events. Each call runs as a named
+// step (steps.ts), so a failure says which call failed.
+import type { KindDefinition } from "../api/kind.ts";
+import type { Managed } from "../api/managed.ts";
+import { Annotations, FINALIZER } from "../api/metadata.ts";
 import type { ConnectContext, ExternalClient, Observation, Provider } from "../provider.ts";
-import { isTerminal, TerminalError } from "../provider.ts";
-import { type ConditionInput, ConditionType, getCondition, Reason, setCondition } from "./conditions.ts";
+import { TerminalError } from "../provider.ts";
+import { ConditionType, Reason } from "./conditions.ts";
+import { decide, decideDeletion } from "./decide.ts";
+import { toDriftFields } from "./drift-report.ts";
+import { externalNameOf } from "./external-name.ts";
+import { Pass } from "./pass.ts";
+import { isPaused, permissionsOf } from "./policies.ts";
 import {
-  canonicalJson,
-  describeFields,
-  emptyDrift,
-  samePaths,
-  toDriftFields,
-  withHistory,
-} from "./drift-report.ts";
-import { createdBySetpoint, externalNameOf, ownershipOf } from "./external-name.ts";
-import { deletesInCloud, isPaused, permissionsOf } from "./policies.ts";
-import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "./ports.ts";
+  type ConnectionSecretWriter,
+  type EventRecorder,
+  type ManagedStore,
+  ObjectGoneError,
+} from "./ports.ts";
+import { EventReason, type ReconcileMetrics, Reporter } from "./reporting.ts";
+import { errorMessage, Step, StepError, step, TerminalCode } from "./steps.ts";
 
-/** Event reasons, as users see them in `kubectl describe` and `kubectl get events`. */
-export const EventReason = {
-  DriftDetected: "DriftDetected",
-  DriftCorrected: "DriftCorrected",
-  ExternalResourceRecreated: "ExternalResourceRecreated",
-  ExternalResourceMissing: "ExternalResourceMissing",
-  CreatedExternalResource: "CreatedExternalResource",
-  UpdatedExternalResource: "UpdatedExternalResource",
-  DeletingExternalResource: "DeletingExternalResource",
-  DeletedExternalResource: "DeletedExternalResource",
-  OrphanedExternalResource: "OrphanedExternalResource",
-  ReconcileError: "ReconcileError",
-  ReconcileTerminal: "ReconcileTerminal",
-  LateInitialized: "LateInitialized",
-} as const;
-
-/** Codes of terminal conditions the engine itself raises. */
-export const TerminalCode = {
-  ForeignOwner: "ForeignOwner",
-  UntaggedResourceExists: "UntaggedResourceExists",
-  InvalidManagementPolicies: "InvalidManagementPolicies",
-} as const;
+export { EventReason, type ReconcileMetrics } from "./reporting.ts";
 
 /** What the caller (the controller loop) should do with the key next. */
 export type ReconcileOutcome =
   | { kind: "poll"; ready: boolean; inProgress: boolean }
-  | { kind: "retry"; error: unknown }
-  | { kind: "terminal"; error: unknown }
+  | { kind: "retry"; error: StepError }
+  /** Look again after exactly this delay, without backoff: the provider asked for it. */
+  | { kind: "retry-after"; delayMs: number; error: StepError }
+  | { kind: "terminal"; error: StepError }
   | { kind: "done" };
 
-export interface ReconcileMetrics {
-  driftDetected(kind: string, fields: number): void;
-  driftCorrected(kind: string, secondsToCorrect: number | undefined): void;
-  recreated(kind: string): void;
-  statusWrite(kind: string): void;
+export interface ReconcilerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
 }
 
 export interface ReconcilerDeps {
@@ -75,29 +53,23 @@ export interface ReconcilerDeps {
   connectContext: ConnectContext;
   now: () => number;
   metrics?: ReconcileMetrics;
-  log?: {
-    info(obj: object, msg: string): void;
-    warn(obj: object, msg: string): void;
-    debug(obj: object, msg: string): void;
-  };
+  log?: ReconcilerLog;
   /** Refresh status.drift.lastCheckTime at least this often even when nothing changed; 0 disables it. */
   statusHeartbeatMs?: number;
 }
 
-/** The mutable working state of one reconcile; `mr` is replaced whenever a write returns a newer object. */
-interface Pass {
-  mr: Managed;
-  status: ManagedStatus<unknown>;
-  /** The generation whose spec the cloud now reflects, once this pass succeeds. */
-  generation: number | undefined;
-  now: string;
-}
-
 export class ManagedReconciler {
   readonly #d: ReconcilerDeps;
+  readonly #report: Reporter;
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
+    this.#report = new Reporter({
+      kind: deps.kind.kind,
+      events: deps.events,
+      now: deps.now,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
   }
 
   /**
@@ -107,40 +79,47 @@ export class ManagedReconciler {
    * of calling observe() again.
    */
   async reconcile(input: Managed, prefetched?: Observation): Promise<ReconcileOutcome> {
-    const pass: Pass = {
-      mr: input,
-      status: structuredClone(input.status ?? {}),
-      generation: input.metadata.generation,
-      now: new Date(this.#d.now()).toISOString(),
-    };
+    const pass = new Pass(input, this.#d.now());
     try {
       return await this.#run(pass, prefetched);
     } catch (err) {
-      return this.#fail(pass, err);
+      if (err instanceof ObjectGoneError) {
+        // Deleted while we worked on it (the finalizer released, or never
+        // added): there is nothing left to reconcile or to report on.
+        this.#debug(pass, "gone", { detail: err.message });
+        return { kind: "done" };
+      }
+      return this.#fail(pass, StepError.wrap(Step.Initialize, err));
     }
   }
 
   async #run(pass: Pass, prefetched?: Observation): Promise<ReconcileOutcome> {
-    const { mr } = pass;
-    if (isPaused(mr)) {
-      this.#setSynced(pass, {
+    if (isPaused(pass.mr)) {
+      pass.setSynced({
         status: "False",
         reason: Reason.Paused,
         message: "reconciliation is paused by annotation",
       });
       await this.#writeStatus(pass);
+      this.#debug(pass, "paused");
       return { kind: "done" };
     }
-    const can = permissionsOf(mr.spec.managementPolicies);
-    if (!can.observe) {
-      throw terminal(TerminalCode.InvalidManagementPolicies, "managementPolicies must include Observe or *");
+    if (!permissionsOf(pass.mr.spec.managementPolicies).observe) {
+      throw new StepError(
+        Step.Initialize,
+        new TerminalError(
+          TerminalCode.InvalidManagementPolicies,
+          "managementPolicies must include Observe or *",
+        ),
+      );
     }
-    if (mr.metadata.deletionTimestamp) return this.#delete(pass);
+    if (pass.mr.metadata.deletionTimestamp) return this.#delete(pass);
 
-    await this.#ensureFinalizerAndName(pass);
-    const client = await this.#d.provider.connect(pass.mr, this.#d.connectContext);
+    await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
+    // References (Step.ResolveReferences) are resolved here, before connect.
+    const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
-      const observation = prefetched ?? (await client.observe(pass.mr));
+      const observation = prefetched ?? (await step(Step.Observe, () => client.observe(pass.mr)));
       return await this.#act(pass, client, observation);
     } finally {
       await client.close?.();
@@ -148,257 +127,185 @@ export class ManagedReconciler {
   }
 
   async #act(pass: Pass, client: ExternalClient, obs: Observation): Promise<ReconcileOutcome> {
-    const can = permissionsOf(pass.mr.spec.managementPolicies);
-    if (!obs.exists) return this.#missing(pass, client);
+    const d = decide(pass.mr, obs, permissionsOf(pass.mr.spec.managementPolicies));
+    if (d.action === "refuse") throw new StepError(Step.Ownership, d.error);
+    if (d.action === "create") return this.#create(pass, client, d.recreate);
+    if (d.action === "report-missing") return this.#reportMissing(pass, d.existedBefore);
 
-    const verdict = ownershipOf(pass.mr, obs.ownership);
-    if (verdict.kind === "foreign") {
-      throw terminal(
-        TerminalCode.ForeignOwner,
-        `${this.#d.kind.kind} ${externalNameOf(pass.mr)} exists and is owned by ${verdict.owner}; setpoint will not change it. Choose another name or delete the other resource first.`,
-      );
-    }
-    if (verdict.kind === "untagged") {
-      throw terminal(
-        TerminalCode.UntaggedResourceExists,
-        `${externalNameOf(pass.mr)} already exists and carries no setpoint owner tags; to adopt it, set the ${Annotations.externalName} annotation explicitly.`,
-      );
-    }
-
-    if (!createdBySetpoint(pass.mr)) {
+    if (d.markCreated) {
       // Ours (a create whose response was lost) or adopted: record it, so a
       // later out-of-band delete counts as a recreation, not a first create.
-      pass.mr = await this.#d.store.patchMetadata(pass.mr, {
-        annotations: { [Annotations.externalCreateSucceeded]: pass.now },
-      });
+      await step(Step.UpdateManaged, () => this.#markCreated(pass));
     }
-    if (can.lateInitialize && obs.lateInit && Object.keys(obs.lateInit).length > 0) {
-      await this.#lateInitialize(pass, obs.lateInit);
-    }
+    if (d.lateInit) await step(Step.LateInitialize, () => this.#lateInitialize(pass, d.lateInit!));
     await this.#publishConnection(pass.mr, obs.connectionDetails);
     pass.status.atProvider = obs.atProvider ?? pass.status.atProvider;
-
-    const drift = this.#drift(pass);
     const fields = toDriftFields(obs.drift, this.#d.kind.sensitivePaths);
-    const specChanged = pass.mr.metadata.generation !== pass.mr.status?.observedGeneration;
-    // Drift is what the cloud did on its own: a difference on a spec the
-    // cloud already matched. A difference right after a spec change is just
-    // the change to apply.
-    const external = obs.drift.filter((d) => d.cause !== "reference");
-    const isDrift = !specChanged && external.length > 0;
 
-    if (obs.drift.length === 0) {
-      pass.status.drift = { ...drift, fields: [] };
-      this.#setDrifted(pass, { status: "False", reason: Reason.InSync });
-    } else if (obs.inProgress || !can.update) {
+    if (d.action === "none") {
+      pass.inSync(obs);
+      await this.#writeStatus(pass);
+      this.#debug(pass, "none");
+      return { kind: "poll", ready: obs.ready.status, inProgress: obs.inProgress === true };
+    }
+    if (d.action === "report-drift") {
       // Report only: the cloud is busy (the next poll looks again), or the
       // policy forbids changes, in which case the report doubles as a plan.
-      this.#report(pass, fields, isDrift, !can.update);
+      this.#report.reported(pass, fields, d.drift, d.policyForbids);
       // A spec change that waits for a busy cloud is not applied yet: keep
       // the old observedGeneration, or the next poll would take the user's
       // own edit for drift and "correct" it.
-      if (specChanged && can.update) pass.generation = pass.mr.status?.observedGeneration;
-    } else {
-      if (isDrift) {
-        this.#detected(pass, fields);
-        await this.#writeStatus(pass);
-      }
-      const result = await client.update(pass.mr, obs);
-      if (result.atProvider) {
-        pass.status.atProvider = { ...(pass.status.atProvider as object), ...result.atProvider };
-      }
-      await this.#publishConnection(pass.mr, result.connectionDetails);
-      if (isDrift) this.#corrected(pass, fields);
-      else {
-        pass.status.drift = { ...this.#drift(pass), fields: [] };
-        this.#setDrifted(pass, { status: "False", reason: Reason.InSync });
-        this.#event(
-          pass,
-          "Normal",
-          EventReason.UpdatedExternalResource,
-          `Updated ${fields.map((f) => f.path).join(", ")}`,
-        );
-      }
-      this.#setReady(pass, obs);
-      this.#succeeded(pass);
+      if (d.holdGeneration) pass.generation = pass.mr.status?.observedGeneration;
+      pass.setReady(obs);
+      pass.succeeded();
       await this.#writeStatus(pass);
-      // Look again soon: the correction is verified by the next observation.
-      return { kind: "poll", ready: false, inProgress: true };
+      this.#debug(pass, "report-drift", { policyForbids: d.policyForbids, fields: fields.length });
+      return { kind: "poll", ready: obs.ready.status, inProgress: obs.inProgress === true };
     }
 
-    this.#setReady(pass, obs);
-    this.#succeeded(pass);
+    if (d.drift) {
+      this.#report.detected(pass, fields);
+      await this.#writeStatus(pass);
+    }
+    const result = await step(Step.Update, () => client.update(pass.mr, obs));
+    if (result.atProvider) {
+      pass.status.atProvider = { ...(pass.status.atProvider as object), ...result.atProvider };
+    }
+    await this.#publishConnection(pass.mr, result.connectionDetails);
+    if (d.drift) this.#report.corrected(pass, fields);
+    else this.#report.updated(pass, fields);
+    pass.setReady(obs);
+    pass.succeeded();
     await this.#writeStatus(pass);
-    return { kind: "poll", ready: obs.ready.status, inProgress: obs.inProgress === true };
+    this.#debug(pass, "update", { drift: d.drift, fields: fields.length });
+    // Look again soon: the correction is verified by the next observation.
+    return { kind: "poll", ready: false, inProgress: true };
   }
 
-  async #missing(pass: Pass, client: ExternalClient): Promise<ReconcileOutcome> {
-    const can = permissionsOf(pass.mr.spec.managementPolicies);
-    const existedBefore = createdBySetpoint(pass.mr);
-    if (!can.create) {
-      const fields: DriftField[] = existedBefore
-        ? [{ path: "(resource)", desired: "present", observed: "absent" }]
-        : [];
-      const drift = this.#drift(pass);
-      if (fields.length > 0 && !samePaths(drift.fields, fields)) {
-        pass.status.drift = withHistory(
-          { ...drift, fields, lastDetectedTime: pass.now },
-          {
-            time: pass.now,
-            action: "Reported",
-            fields: ["(resource)"],
-          },
-        );
-        this.#event(
-          pass,
-          "Warning",
-          EventReason.ExternalResourceMissing,
-          `${externalNameOf(pass.mr)} does not exist in the cloud; the policy does not allow creating it`,
+  async #reportMissing(pass: Pass, existedBefore: boolean): Promise<ReconcileOutcome> {
+    this.#report.missing(pass, existedBefore);
+    pass.succeeded();
+    await this.#writeStatus(pass);
+    this.#debug(pass, "report-missing", { existedBefore });
+    return { kind: "poll", ready: false, inProgress: false };
+  }
+
+  async #create(pass: Pass, client: ExternalClient, recreate: boolean): Promise<ReconcileOutcome> {
+    if (recreate && this.#report.recreating(pass)) await this.#writeStatus(pass);
+
+    const result = await step(Step.Create, () => client.create(pass.mr));
+    if (result.alreadyExists) {
+      // Nothing was created: the name is taken. Whose resource it is decides
+      // what happens next, by the same rule as for one found by observe.
+      const again = await step(Step.Observe, () => client.observe(pass.mr));
+      if (!again.exists) {
+        throw new StepError(
+          Step.Create,
+          new Error(`${externalNameOf(pass.mr)} already exists in the cloud, but cannot be observed yet`),
         );
       }
-      this.#setDrifted(
-        pass,
-        fields.length > 0
-          ? {
-              status: "True",
-              reason: Reason.ExternalResourceMissing,
-              message: "the cloud resource was deleted outside setpoint",
-            }
-          : { status: "False", reason: Reason.InSync },
-      );
-      this.#setCondition(pass, {
-        type: ConditionType.Ready,
-        status: "False",
-        reason: Reason.Unavailable,
-        message: "the cloud resource does not exist",
-      });
-      this.#succeeded(pass);
-      await this.#writeStatus(pass);
-      return { kind: "poll", ready: false, inProgress: false };
+      this.#debug(pass, "create-found-existing");
+      return this.#act(pass, client, again);
     }
-
-    // A retry after a failed recreate has reported the deletion already.
-    const reported = this.#drift(pass).fields.some((f) => f.path === "(resource)");
-    if (existedBefore && !reported) {
-      // Recreation is a correction of the most drastic drift there is.
-      const drift = this.#drift(pass);
-      pass.status.drift = {
-        ...drift,
-        fields: [{ path: "(resource)", desired: "present", observed: "absent" }],
-        lastDetectedTime: pass.now,
-      };
-      this.#setDrifted(pass, {
-        status: "True",
-        reason: Reason.ExternalResourceMissing,
-        message: "the cloud resource was deleted outside setpoint; recreating it",
-      });
-      this.#event(
-        pass,
-        "Warning",
-        EventReason.DriftDetected,
-        `${externalNameOf(pass.mr)} was deleted outside setpoint`,
-      );
-      this.#d.metrics?.driftDetected(this.#d.kind.kind, 1);
-      await this.#writeStatus(pass);
-    }
-
-    const result = await client.create(pass.mr);
     await this.#publishConnection(pass.mr, result.connectionDetails);
-    if (existedBefore) {
-      const drift = this.#drift(pass);
-      pass.status.drift = withHistory(
-        { ...drift, fields: [], recreations: drift.recreations + 1, lastCorrectedTime: pass.now },
-        { time: pass.now, action: "Recreated", fields: ["(resource)"] },
-      );
-      this.#setDrifted(pass, {
-        status: "False",
-        reason: Reason.DriftCorrected,
-        message: "recreated the cloud resource",
-      });
-      this.#event(
-        pass,
-        "Normal",
-        EventReason.ExternalResourceRecreated,
-        `Recreated ${externalNameOf(pass.mr)} after it was deleted outside setpoint`,
-      );
-      this.#d.metrics?.recreated(this.#d.kind.kind);
-    } else {
-      pass.mr = await this.#d.store.patchMetadata(pass.mr, {
-        annotations: { [Annotations.externalCreateSucceeded]: pass.now },
-      });
-      this.#setDrifted(pass, { status: "False", reason: Reason.InSync });
-      this.#event(pass, "Normal", EventReason.CreatedExternalResource, `Created ${externalNameOf(pass.mr)}`);
+    if (recreate) this.#report.recreated(pass);
+    else {
+      await step(Step.UpdateManaged, () => this.#markCreated(pass));
+      this.#report.created(pass);
     }
-    this.#setCondition(pass, {
+    pass.setCondition({
       type: ConditionType.Ready,
       status: "False",
       reason: Reason.Creating,
       message: "waiting for the cloud resource to become available",
     });
-    this.#succeeded(pass);
+    pass.succeeded();
     await this.#writeStatus(pass);
+    this.#debug(pass, recreate ? "recreate" : "create");
     return { kind: "poll", ready: false, inProgress: true };
   }
 
   async #delete(pass: Pass): Promise<ReconcileOutcome> {
-    if (!pass.mr.metadata.finalizers?.includes(FINALIZER)) return { kind: "done" };
-    if (!deletesInCloud(pass.mr) || !externalNameOf(pass.mr)) {
-      if (externalNameOf(pass.mr)) {
-        this.#event(
+    const first = decideDeletion(pass.mr, undefined);
+    if (first.action === "done") return { kind: "done" };
+    if (first.action === "orphan") {
+      if (first.announce) {
+        this.#report.event(
           pass,
           "Normal",
           EventReason.OrphanedExternalResource,
           `Left ${externalNameOf(pass.mr)} in the cloud (deletionPolicy or managementPolicies say so)`,
         );
       }
-      await this.#removeFinalizer(pass);
-      return { kind: "done" };
+      return this.#release(pass, "orphan");
     }
-    const client = await this.#d.provider.connect(pass.mr, this.#d.connectContext);
+    const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
-      const obs = await client.observe(pass.mr);
-      if (obs.exists) {
-        const verdict = ownershipOf(pass.mr, obs.ownership);
-        if (verdict.kind === "foreign" || verdict.kind === "untagged") {
-          // Never delete what is not ours; the custom resource may go, the cloud resource stays.
-          this.#event(
+      const obs = await step(Step.Observe, () => client.observe(pass.mr));
+      const d = decideDeletion(pass.mr, obs);
+      switch (d.action) {
+        case "done":
+        case "observe":
+          return { kind: "done" };
+        case "orphan":
+          this.#report.event(
             pass,
             "Warning",
             EventReason.OrphanedExternalResource,
             `Did not delete ${externalNameOf(pass.mr)}: it is not owned by this resource`,
           );
-          await this.#removeFinalizer(pass);
-          return { kind: "done" };
-        }
-        if (obs.ready.reason !== Reason.Deleting) {
-          const result = await client.delete(pass.mr, obs);
-          this.#event(
+          return this.#release(pass, "orphan-not-owned");
+        case "wait":
+          this.#debug(pass, "wait-for-deletion");
+          return { kind: "poll", ready: false, inProgress: true };
+        case "refuse":
+          throw new StepError(Step.Delete, d.error);
+        case "delete": {
+          const options = { disableDeletionProtection: d.disableDeletionProtection };
+          const result = await step(Step.Delete, () => client.delete(pass.mr, obs, options));
+          this.#report.event(
             pass,
             "Normal",
             EventReason.DeletingExternalResource,
             `Deleting ${externalNameOf(pass.mr)}`,
           );
           if (!result.gone) {
-            this.#setCondition(pass, {
+            pass.setCondition({
               type: ConditionType.Ready,
               status: "False",
               reason: Reason.Deleting,
               message: "waiting for the cloud resource to be deleted",
             });
-            this.#succeeded(pass);
+            pass.succeeded();
             await this.#writeStatus(pass);
+            this.#debug(pass, "delete", d);
             return { kind: "poll", ready: false, inProgress: true };
           }
-        } else {
-          return { kind: "poll", ready: false, inProgress: true };
+          break;
         }
+        case "released":
+          break;
       }
-      this.#event(pass, "Normal", EventReason.DeletedExternalResource, `Deleted ${externalNameOf(pass.mr)}`);
-      await this.#removeFinalizer(pass);
-      return { kind: "done" };
+      this.#report.event(
+        pass,
+        "Normal",
+        EventReason.DeletedExternalResource,
+        `Deleted ${externalNameOf(pass.mr)}`,
+      );
+      return this.#release(pass, "deleted");
     } finally {
       await client.close?.();
     }
+  }
+
+  /** Removes our finalizer: the deletion is finished, and the object may go. */
+  async #release(pass: Pass, decision: string): Promise<ReconcileOutcome> {
+    const finalizers = (pass.mr.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    await step(Step.UpdateManaged, async () => {
+      pass.mr = await this.#d.store.patchMetadata(pass.mr, { finalizers });
+    });
+    this.#debug(pass, decision, { finalizer: "released" });
+    return { kind: "done" };
   }
 
   async #ensureFinalizerAndName(pass: Pass): Promise<void> {
@@ -419,9 +326,10 @@ export class ManagedReconciler {
     });
   }
 
-  async #removeFinalizer(pass: Pass): Promise<void> {
-    const finalizers = (pass.mr.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-    pass.mr = await this.#d.store.patchMetadata(pass.mr, { finalizers });
+  async #markCreated(pass: Pass): Promise<void> {
+    pass.mr = await this.#d.store.patchMetadata(pass.mr, {
+      annotations: { [Annotations.externalCreateSucceeded]: pass.now },
+    });
   }
 
   async #lateInitialize(pass: Pass, values: Record<string, unknown>): Promise<void> {
@@ -432,7 +340,7 @@ export class ManagedReconciler {
       pass.generation = pass.mr.metadata.generation;
       pass.mr = { ...pass.mr, status: { ...pass.mr.status, observedGeneration: pass.generation } };
     }
-    this.#event(
+    this.#report.event(
       pass,
       "Normal",
       EventReason.LateInitialized,
@@ -442,165 +350,52 @@ export class ManagedReconciler {
 
   async #publishConnection(mr: Managed, details: Record<string, string> | undefined): Promise<void> {
     if (!details || !mr.spec.writeConnectionSecretToRef) return;
-    await this.#d.connectionSecrets.write(mr, details);
-  }
-
-  #drift(pass: Pass): DriftStatus {
-    return { ...emptyDrift(), ...pass.status.drift };
-  }
-
-  #detected(pass: Pass, fields: DriftField[]): void {
-    pass.status.drift = { ...this.#drift(pass), fields, lastDetectedTime: pass.now };
-    this.#setDrifted(pass, {
-      status: "True",
-      reason: Reason.DriftDetected,
-      message: `${fields.length} field(s) differ from the spec`,
-    });
-    this.#event(pass, "Warning", EventReason.DriftDetected, `Drift in ${describeFields(fields)}`);
-    this.#d.metrics?.driftDetected(this.#d.kind.kind, fields.length);
-  }
-
-  #corrected(pass: Pass, fields: DriftField[]): void {
-    const drift = this.#drift(pass);
-    const detectedAt = drift.lastDetectedTime ? Date.parse(drift.lastDetectedTime) : undefined;
-    pass.status.drift = withHistory(
-      { ...drift, fields: [], corrections: drift.corrections + 1, lastCorrectedTime: pass.now },
-      { time: pass.now, action: "Corrected", fields: fields.map((f) => f.path) },
-    );
-    this.#setDrifted(pass, {
-      status: "False",
-      reason: Reason.DriftCorrected,
-      message: `corrected ${fields.map((f) => f.path).join(", ")}`,
-    });
-    this.#event(pass, "Normal", EventReason.DriftCorrected, `Corrected ${describeFields(fields)}`);
-    this.#d.metrics?.driftCorrected(
-      this.#d.kind.kind,
-      detectedAt === undefined ? undefined : (this.#d.now() - detectedAt) / 1000,
-    );
-  }
-
-  /** Reports drift without correcting it; a history entry and an event only when the set of fields changes. */
-  #report(pass: Pass, fields: DriftField[], isDrift: boolean, policyForbids: boolean): void {
-    const drift = this.#drift(pass);
-    if (!samePaths(drift.fields, fields)) {
-      pass.status.drift = withHistory(
-        { ...drift, fields, lastDetectedTime: pass.now },
-        { time: pass.now, action: "Reported", fields: fields.map((f) => f.path) },
-      );
-      if (isDrift || policyForbids) {
-        this.#event(
-          pass,
-          "Warning",
-          EventReason.DriftDetected,
-          `Drift in ${describeFields(fields)}${policyForbids ? " (not corrected: managementPolicies do not allow Update)" : ""}`,
-        );
-        this.#d.metrics?.driftDetected(this.#d.kind.kind, fields.length);
-      }
-    }
-    this.#setDrifted(pass, {
-      status: "True",
-      reason: Reason.DriftDetected,
-      message: policyForbids
-        ? "the cloud differs from the spec; managementPolicies do not allow Update, so it is only reported"
-        : "the cloud differs from the spec; waiting for the cloud to finish its current operation",
-    });
-  }
-
-  #setReady(pass: Pass, obs: Observation): void {
-    this.#setCondition(pass, {
-      type: ConditionType.Ready,
-      status: obs.ready.status ? "True" : "False",
-      reason: obs.ready.reason,
-      ...(obs.ready.message ? { message: obs.ready.message } : {}),
-    });
-  }
-
-  #succeeded(pass: Pass): void {
-    this.#setSynced(pass, { status: "True", reason: Reason.ReconcileSuccess });
-    pass.status.observedGeneration = pass.generation;
-  }
-
-  #setSynced(pass: Pass, c: Omit<ConditionInput, "type">): void {
-    this.#setCondition(pass, { type: ConditionType.Synced, ...c });
-  }
-
-  #setDrifted(pass: Pass, c: Omit<ConditionInput, "type">): void {
-    this.#setCondition(pass, { type: ConditionType.Drifted, ...c });
-  }
-
-  #setCondition(pass: Pass, c: ConditionInput): void {
-    pass.status.conditions = setCondition(pass.status.conditions, c, pass.now, pass.generation);
-  }
-
-  #event(pass: Pass, type: "Normal" | "Warning", reason: string, message: string): void {
-    this.#d.events.record(pass.mr, type, reason, message);
+    await step(Step.PublishConnection, () => this.#d.connectionSecrets.write(mr, details));
   }
 
   /** Writes status only when it changed, so an idle cluster makes no writes. */
   async #writeStatus(pass: Pass): Promise<void> {
-    const before = pass.mr.status ?? {};
     const heartbeat = this.#d.statusHeartbeatMs ?? 0;
-    const lastCheck = before.drift?.lastCheckTime ? Date.parse(before.drift.lastCheckTime) : 0;
+    const lastCheck = pass.mr.status?.drift?.lastCheckTime
+      ? Date.parse(pass.mr.status.drift.lastCheckTime)
+      : 0;
     const due = heartbeat > 0 && this.#d.now() - lastCheck >= heartbeat;
-    if (!due && isDeepStrictEqualIgnoringCheck(before, pass.status)) return;
-    pass.status.drift = { ...this.#drift(pass), lastCheckTime: pass.now };
-    pass.mr = await this.#d.store.writeStatus(pass.mr, pass.status);
+    if (!due && pass.unchanged()) return;
+    pass.status.drift = { ...pass.drift(), lastCheckTime: pass.now };
+    await step(Step.WriteStatus, async () => {
+      pass.mr = await this.#d.store.writeStatus(pass.mr, pass.status);
+    });
     pass.status = structuredClone(pass.mr.status ?? pass.status);
     this.#d.metrics?.statusWrite(this.#d.kind.kind);
   }
 
-  async #fail(pass: Pass, err: unknown): Promise<ReconcileOutcome> {
-    const isTerm = isTerminal(err);
-    const message = errorMessage(err);
-    this.#d.log?.warn({ err: message, terminal: isTerm, resource: keyOf(pass.mr) }, "reconcile failed");
-    const previous = getCondition(pass.status.conditions, ConditionType.Synced);
-    this.#setSynced(pass, {
-      status: "False",
-      reason: isTerm ? Reason.ReconcileTerminal : Reason.ReconcileError,
-      message,
-    });
-    if (previous?.message !== message) {
-      this.#event(
-        pass,
-        "Warning",
-        isTerm ? EventReason.ReconcileTerminal : EventReason.ReconcileError,
-        message,
-      );
-    }
+  #debug(pass: Pass, decision: string, extra: object = {}): void {
+    this.#d.log?.debug({ resource: resourceOf(pass.mr), decision, ...extra }, "reconciled");
+  }
+
+  async #fail(pass: Pass, err: StepError): Promise<ReconcileOutcome> {
+    const retryIn = err.retryAfterMs;
+    this.#report.failed(pass, err);
+    const fields = { step: err.step, err: err.detail, terminal: err.terminal, resource: resourceOf(pass.mr) };
+    if (retryIn === undefined) this.#d.log?.warn(fields, "reconcile failed");
+    else this.#d.log?.info({ ...fields, retryInMs: retryIn }, "reconcile waits");
     try {
       await this.#writeStatus(pass);
     } catch (writeErr) {
-      this.#d.log?.warn(
-        { err: errorMessage(writeErr), resource: keyOf(pass.mr) },
-        "could not record the failure in status",
-      );
+      if (!(writeErr instanceof ObjectGoneError)) {
+        this.#d.log?.warn(
+          { step: Step.WriteStatus, err: errorMessage(writeErr), resource: resourceOf(pass.mr) },
+          "could not record the failure in status",
+        );
+      }
     }
-    return isTerm ? { kind: "terminal", error: err } : { kind: "retry", error: err };
+    if (err.terminal) return { kind: "terminal", error: err };
+    if (retryIn !== undefined) return { kind: "retry-after", delayMs: retryIn, error: err };
+    return { kind: "retry", error: err };
   }
 }
 
-function terminal(code: string, message: string): TerminalError {
-  return new TerminalError(code, message);
-}
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === "string" && code.length > 0 && !err.message.startsWith(code)
-      ? `${code}: ${err.message}`
-      : err.message;
-  }
-  return String(err);
-}
-
-export function keyOf(mr: Managed): string {
+/** "namespace/name", for logs. */
+export function resourceOf(mr: Managed): string {
   return `${mr.metadata.namespace ?? ""}/${mr.metadata.name}`;
-}
-
-function isDeepStrictEqualIgnoringCheck(a: ManagedStatus<unknown>, b: ManagedStatus<unknown>): boolean {
-  const strip = (s: ManagedStatus<unknown>) => {
-    const drift = s.drift ? { ...emptyDrift(), ...s.drift, lastCheckTime: undefined } : undefined;
-    return canonicalJson({ ...s, drift });
-  };
-  return strip(a) === strip(b);
 }

@@ -1,6 +1,6 @@
 // Management policies: which of Observe, Create, Update, Delete and
 // LateInitialize setpoint may perform on a resource.
-import { Annotations, type Managed, type ManagementAction } from "../../apis/aws/v1alpha1/common.ts";
+import { Annotations, type Managed, type ManagementAction } from "../api/index.ts";
 
 export interface Permissions {
   observe: boolean;

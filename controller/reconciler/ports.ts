@@ -1,7 +1,7 @@
 // What the managed reconciler needs from Kubernetes, as narrow interfaces.
 // controller/kube implements them with @kubernetes/client-node; unit tests
 // of the reconciler's decisions use in-memory versions.
-import type { Managed, ManagedStatus } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed, ManagedStatus } from "../api/managed.ts";
 
 export interface ResourceRef {
   apiVersion: string;
@@ -14,7 +14,8 @@ export interface ResourceRef {
 export interface ManagedStore {
   /**
    * Merge-patches metadata (annotations, finalizers) guarded by the object's
-   * resourceVersion; returns the updated object. A conflict throws ConflictError.
+   * resourceVersion; returns the updated object. A conflict throws
+   * ConflictError. Every write to an object that is gone throws ObjectGoneError.
    */
   patchMetadata(
     mr: Managed,
@@ -46,4 +47,14 @@ export interface ConnectionSecretWriter {
 
 export class ConflictError extends Error {
   override readonly name = "ConflictError";
+}
+
+/**
+ * The custom resource no longer exists: it was deleted while being
+ * reconciled (its finalizer released, or never added yet). Stores throw it
+ * for a write that finds the object gone; a reconcile that meets it is done,
+ * not failed.
+ */
+export class ObjectGoneError extends Error {
+  override readonly name = "ObjectGoneError";
 }

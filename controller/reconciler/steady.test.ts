@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../api/index.ts";
 import type { Observation } from "../provider.ts";
 import { isSteady } from "./steady.ts";
 
@@ -15,7 +15,10 @@ function mr(): Managed {
       namespace: "n",
       uid: "uid-1",
       generation: 2,
-      annotations: { "setpoint.dev/external-name": "n-a" },
+      annotations: {
+        "setpoint.dev/external-name": "n-a",
+        "setpoint.dev/external-create-succeeded": t,
+      },
     },
     spec: {
       providerConfigRef: { name: "default" },
@@ -27,9 +30,15 @@ function mr(): Managed {
       observedGeneration: 2,
       atProvider: { arn: "arn:1", state: "available" },
       conditions: [
-        { type: "Ready", status: "True", reason: "Available", lastTransitionTime: t },
-        { type: "Synced", status: "True", reason: "ReconcileSuccess", lastTransitionTime: t },
-        { type: "Drifted", status: "False", reason: "InSync", lastTransitionTime: t },
+        { type: "Ready", status: "True", reason: "Available", lastTransitionTime: t, observedGeneration: 2 },
+        {
+          type: "Synced",
+          status: "True",
+          reason: "ReconcileSuccess",
+          lastTransitionTime: t,
+          observedGeneration: 2,
+        },
+        { type: "Drifted", status: "False", reason: "InSync", lastTransitionTime: t, observedGeneration: 2 },
       ],
       drift: { corrections: 0, recreations: 0, fields: [], history: [] },
     },
@@ -39,7 +48,6 @@ function mr(): Managed {
 function obs(): Observation {
   return {
     exists: true,
-    upToDate: true,
     drift: [],
     ready: { status: true, reason: "Available" },
     ownership: { uid: "uid-1" },
@@ -82,6 +90,15 @@ describe("the steady-state shortcut", () => {
       (_m, o) => Object.assign(o, { ready: { status: true, reason: "Available", message: "x" } }),
     ],
     ["a status never written", (m) => delete m.status],
+    [
+      "an owned resource whose create was never recorded",
+      (m) => delete m.metadata.annotations!["setpoint.dev/external-create-succeeded"],
+    ],
+    ["a Drifted condition with a message", (m) => (m.status!.conditions![2]!.message = "x")],
+    [
+      "drift fields left in status",
+      (m) => m.status!.drift!.fields.push({ path: "p", desired: "1", observed: "2" }),
+    ],
   ];
   for (const [what, change] of notSteady) {
     it(`a poll with ${what} is not steady`, () => {

@@ -2,8 +2,8 @@
 // in-memory provider whose "cloud" this test changes behind its back.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Annotations, FINALIZER, type Managed } from "../../apis/aws/v1alpha1/common.ts";
-import type { Manager } from "../../controller/manager.ts";
+import { Annotations, FINALIZER, type Managed, registerKind } from "../../controller/api/index.ts";
+import type { Manager } from "../../controller/manager/index.ts";
 import { condition, installKinds, Objects, startEngine } from "../support/engine.ts";
 import { testKubeConfig, useNamespace, waitFor } from "../support/env.ts";
 import { MemoryProvider, WidgetKind } from "../support/memory-provider.ts";
@@ -17,7 +17,7 @@ describe("engine against a real kube-apiserver", { timeout: 120_000 }, () => {
 
   before(async () => {
     await installKinds(testKubeConfig(), [WidgetKind]);
-    manager = await startEngine([{ def: WidgetKind, provider }], { namespace: ns.name });
+    manager = await startEngine([registerKind(WidgetKind, provider)], { namespace: ns.name });
     widgets = new Objects(WidgetKind, ns.name);
   });
 

@@ -11,7 +11,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
-import type { Managed, ManagedStatus } from "../../apis/aws/v1alpha1/common.ts";
+import type { Managed, ManagedStatus } from "../../controller/api/index.ts";
 import {
   CONNECTION_SECRET_TYPE,
   KubeConnectionSecretWriter,

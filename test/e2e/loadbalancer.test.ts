@@ -20,9 +20,9 @@ import {
   ModifyTargetGroupCommand,
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { Annotations, FINALIZER, type Managed, Tags } from "../../apis/aws/v1alpha1/common.ts";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
-import type { Manager } from "../../controller/manager.ts";
+import { Annotations, FINALIZER, type Managed, Tags } from "../../controller/api/index.ts";
+import type { Manager } from "../../controller/manager/index.ts";
 import { deriveLoadBalancerName, targetGroupAwsName } from "../../providers/aws/elbv2/index.ts";
 import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, FAST_POLL, Objects } from "../support/engine.ts";
@@ -559,7 +559,7 @@ describe("LoadBalancer through the engine against kube-apiserver and moto", { ti
       await lbs.create("foreign", albSpec());
       const mr = await lbs.waitForCondition("foreign", "Synced", "False", { reason: "ReconcileTerminal" });
       assert.match(condition(mr, "Synced")?.message ?? "", /owned by other\/foreign/);
-      assert.ok((await lbs.events("foreign")).some((e) => e.reason === "ReconcileTerminal"));
+      assert.ok((await lbs.events("foreign")).some((e) => e.reason === "CannotManageExternalResource"));
       await sleep(2500); // past a retry of the terminal error
       const all = (await elb.send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers ?? [];
       assert.equal(all.length, 1, "no second load balancer of the same name");

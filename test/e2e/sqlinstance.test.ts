@@ -16,19 +16,12 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
-import {
-  Annotations,
-  FINALIZER,
-  GROUP,
-  type Managed,
-  Tags,
-  VERSION,
-} from "../../apis/aws/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
 import { SqlInstanceKind, type SqlInstanceObservation } from "../../apis/aws/v1alpha1/sqlinstance.ts";
-import type { Manager } from "../../controller/manager.ts";
+import { Annotations, FINALIZER, type Managed, registerKind, Tags } from "../../controller/api/index.ts";
+import type { Manager } from "../../controller/manager/index.ts";
 import { REDACT_PATHS } from "../../controller/ops/logger.ts";
-import type { ExternalClient, Provider } from "../../controller/provider.ts";
 import { deriveIdentifier, sqlInstanceProvider } from "../../providers/aws/rds/index.ts";
 import { CREDENTIALS_NAMESPACE, installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, Objects } from "../support/engine.ts";
@@ -402,7 +395,15 @@ describe("SqlInstance end to end (kube-apiserver, moto, the real engine)", { tim
     assert.equal(inst?.DBInstanceClass, "db.t3.small");
     assert.equal(tagsOf(inst)[Tags.uid], "00000000-uid-of-someone-else");
     const events = await sql.events("foreign");
-    assert.ok(events.some((e) => e.reason === "ReconcileTerminal" && /other-team\/foreign/.test(e.message)));
+    // The event names the step that refused: the ownership rule, not a cloud call.
+    assert.ok(
+      events.some(
+        (e) =>
+          e.reason === "CannotManageExternalResource" &&
+          /^cannot manage external resource: .*other-team\/foreign/.test(e.message),
+      ),
+      JSON.stringify(events),
+    );
     // Deleting the SqlInstance must not delete what is not its own either.
     await sql.delete("foreign");
     await sql.waitUntilGone("foreign");
@@ -438,29 +439,33 @@ describe("SqlInstance end to end (kube-apiserver, moto, the real engine)", { tim
     assert.equal((await sql.get("immutable"))?.metadata.generation, 1, "the refused updates changed nothing");
   });
 
-  it("a spec only RDS can reject (a missing DB subnet group) gives Synced=False ReconcileTerminal with the AWS message and an event", async () => {
+  it("a spec only RDS can reject (a missing DB subnet group) gives Synced=False ReconcileTerminal with the AWS message and an event naming the create", async () => {
     await sql.create(
       "bad-subnet",
       sqlSpec("bad-subnet", { forProvider: { dbSubnetGroupName: "no-such-subnet-group" } }),
     );
     const mr = await sql.waitForCondition("bad-subnet", "Synced", "False", { reason: "ReconcileTerminal" });
     const message = condition(mr, "Synced")?.message ?? "";
+    assert.match(message, /^cannot create external resource: /);
     assert.match(message, /DBSubnetGroupNotFound/);
     assert.match(message, /no-such-subnet-group/);
     assert.equal(await describeInstance(cloudId("bad-subnet")), undefined);
     const events = await sql.events("bad-subnet");
-    const terminal = events.find((e) => e.reason === "ReconcileTerminal");
+    const terminal = events.find((e) => e.reason === "CannotCreateExternalResource");
     assert.equal(terminal?.type, "Warning");
     assert.match(terminal?.message ?? "", /no-such-subnet-group/);
   });
 
-  it("a missing ProviderConfig gives Synced=False naming it, and the engine carries on", async () => {
+  it("a missing ProviderConfig gives Synced=False naming it and the connect step, and the engine carries on", async () => {
     await sql.create("no-config", sqlSpec("no-config", { providerConfigRef: { name: "nope" } }));
     const mr = await sql.waitForCondition("no-config", "Synced", "False", { reason: "ReconcileTerminal" });
-    assert.match(condition(mr, "Synced")?.message ?? "", /ProviderConfig "nope" not found/);
+    assert.match(
+      condition(mr, "Synced")?.message ?? "",
+      /^cannot connect to provider: .*ProviderConfig "nope" not found/,
+    );
     assert.equal(await describeInstance(cloudId("no-config")), undefined);
     const events = await sql.events("no-config");
-    assert.ok(events.some((e) => e.reason === "ReconcileTerminal" && /"nope"/.test(e.message)));
+    assert.ok(events.some((e) => e.reason === "CannotConnectToProvider" && /"nope"/.test(e.message)));
     await readySql("after-no-config");
   });
 
@@ -566,17 +571,15 @@ function gatedSqlProvider() {
   let armed:
     | { name: string; entered: PromiseWithResolvers<void>; release: PromiseWithResolvers<void> }
     | undefined;
-  const provider: Provider = {
-    kind: sqlInstanceProvider.kind,
-    deriveExternalName: sqlInstanceProvider.deriveExternalName,
-    connectionKey: (mr, ctx) => sqlInstanceProvider.connectionKey!(mr as never, ctx),
+  const provider: typeof sqlInstanceProvider = {
+    ...sqlInstanceProvider,
     async connect(mr, ctx) {
-      const client = await sqlInstanceProvider.connect(mr as never, ctx);
-      const wrapped: ExternalClient = {
-        observe: (m) => client.observe(m as never),
-        create: (m) => client.create(m as never),
-        update: (m, o) => client.update(m as never, o as never),
-        delete: (m, o) => client.delete(m as never, o as never),
+      const client = await sqlInstanceProvider.connect(mr, ctx);
+      return {
+        observe: (m) => client.observe(m),
+        create: (m) => client.create(m),
+        update: (m, o) => client.update(m, o),
+        delete: (m, o, options) => client.delete(m, o, options),
         async observeMany(mrs) {
           const gate = armed;
           if (gate && mrs.some((m) => m.metadata.name === gate.name)) {
@@ -584,10 +587,9 @@ function gatedSqlProvider() {
             gate.entered.resolve();
             await gate.release.promise;
           }
-          return client.observeMany!(mrs as never);
+          return client.observeMany!(mrs);
         },
       };
-      return wrapped;
     },
   };
   return {
@@ -611,7 +613,7 @@ describe("SqlInstance polls through the batched sweeper", { timeout: 120_000 }, 
     await installAwsProviderConfig();
     // A slower sweep tick than the default, so resources due within the same second share a batch.
     manager = await startAwsEngine(ns.name, {
-      kinds: [{ def: SqlInstanceKind, provider: gated.provider }],
+      kinds: [registerKind(SqlInstanceKind, gated.provider)],
       sweep: { intervalMs: 1000 },
     });
     sql = new Objects(SqlInstanceKind, ns.name);

@@ -3,11 +3,10 @@
 // engine with the real providers.
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
-import { ALL_KINDS } from "../../apis/aws/v1alpha1/index.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
-import type { Manager, ManagerOptions } from "../../controller/manager.ts";
+import type { Manager, ManagerOptions } from "../../controller/manager/index.ts";
 import { EMULATOR_CREDENTIALS } from "../../localstack/seed.ts";
-import { awsManagedKinds } from "../../providers/index.ts";
+import { AWS } from "../../providers/index.ts";
 import { installKinds, startEngine } from "./engine.ts";
 import { awsEndpoint, awsRegion, testKubeConfig } from "./env.ts";
 
@@ -19,7 +18,7 @@ export const CREDENTIALS_NAMESPACE = "kube-system";
  */
 export async function installAwsProviderConfig(name = "default"): Promise<void> {
   const kc = testKubeConfig();
-  await installKinds(kc, ALL_KINDS);
+  await installKinds(kc, AWS.crds);
   const core = kc.makeApiClient(CoreV1Api);
   const secretName = `${name}-aws-credentials`;
   const secret = {
@@ -75,5 +74,5 @@ export async function startAwsEngine(
   namespace: string,
   overrides: Partial<ManagerOptions> = {},
 ): Promise<Manager> {
-  return startEngine(awsManagedKinds(), { namespace, ...overrides });
+  return startEngine(AWS.kinds, { namespace, ...overrides });
 }

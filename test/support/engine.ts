@@ -8,16 +8,21 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from "@kubernetes/client-node";
-import { GROUP, type KindDefinition, type Managed, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { applyObjects, waitForCrdsEstablished } from "../../cli/apply.ts";
-import { type ManagedKindRegistration, Manager, type ManagerOptions } from "../../controller/manager.ts";
+import {
+  apiVersionOf,
+  type KindDefinition,
+  type KindRegistration,
+  type Managed,
+} from "../../controller/api/index.ts";
+import { kubeClients, Manager, type ManagerOptions } from "../../controller/manager/index.ts";
 import { createLogger } from "../../controller/ops/logger.ts";
 import { crdFor } from "../../crds/generate.ts";
 import { testKubeConfig, waitFor } from "./env.ts";
 
 export const FAST_POLL = { steadyMs: 1500, convergingMs: 500, minMs: 200 };
 
-export async function installKinds(kc: KubeConfig, kinds: KindDefinition[]): Promise<void> {
+export async function installKinds(kc: KubeConfig, kinds: readonly KindDefinition[]): Promise<void> {
   const crds = kinds.map((k) => crdFor(k) as unknown as KubernetesObject);
   await applyObjects(kc, crds);
   await waitForCrdsEstablished(
@@ -27,11 +32,11 @@ export async function installKinds(kc: KubeConfig, kinds: KindDefinition[]): Pro
 }
 
 export async function startEngine(
-  kinds: ManagedKindRegistration[],
+  kinds: readonly KindRegistration[],
   overrides: Partial<ManagerOptions> = {},
 ): Promise<Manager> {
   const manager = new Manager({
-    kubeConfig: testKubeConfig(),
+    kube: kubeClients(testKubeConfig()),
     kinds,
     log: createLogger({ level: process.env.SETPOINT_TEST_LOG_LEVEL ?? "error" }),
     concurrency: 8,
@@ -61,8 +66,8 @@ export class Objects {
 
   #params() {
     return {
-      group: this.#def.group ?? GROUP,
-      version: VERSION,
+      group: this.#def.group,
+      version: this.#def.version,
       namespace: this.#namespace,
       plural: this.#def.plural,
     };
@@ -76,7 +81,7 @@ export class Objects {
     return (await this.api.createNamespacedCustomObject({
       ...this.#params(),
       body: {
-        apiVersion: `${this.#def.group ?? GROUP}/${VERSION}`,
+        apiVersion: apiVersionOf(this.#def),
         kind: this.#def.kind,
         metadata: { name, namespace: this.#namespace, ...(annotations ? { annotations } : {}) },
         spec,

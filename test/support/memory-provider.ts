@@ -3,19 +3,14 @@
 // against a real kube-apiserver without an AWS emulator in the way; it is
 // not a fake of AWS and is never used by the shipped controller.
 import { z } from "zod";
-import { defineManagedKind, type Managed, Tags } from "../../apis/aws/v1alpha1/common.ts";
-import {
-  type ExternalClient,
-  type FieldDiff,
-  type Observation,
-  type Provider,
-  TerminalError,
-} from "../../controller/provider.ts";
+import { defineManagedKind, type Managed, Tags } from "../../controller/api/index.ts";
+import type { ExternalClient, FieldDiff, Observation, Provider } from "../../controller/provider.ts";
 
 export const WIDGET_GROUP = "test.setpoint.dev";
 
 export const WidgetKind = defineManagedKind({
   group: WIDGET_GROUP,
+  version: "v1alpha1",
   kind: "Widget",
   plural: "widgets",
   singular: "widget",
@@ -32,6 +27,11 @@ export interface WidgetSpec {
   size: number;
   color?: string;
   tags?: Record<string, string>;
+}
+
+export interface WidgetAtProvider {
+  id?: string;
+  state?: string;
 }
 
 export interface CloudWidget {
@@ -101,14 +101,12 @@ export function diffWidget(spec: WidgetSpec, item: CloudWidget): FieldDiff[] {
   return diffs;
 }
 
-function observation(mr: Managed<WidgetSpec>, item: CloudWidget | undefined): Observation {
-  if (!item)
-    return { exists: false, upToDate: false, drift: [], ready: { status: false, reason: "Unavailable" } };
-  const drift = diffWidget(mr.spec.forProvider, item);
+function observation(mr: Managed<WidgetSpec>, item: CloudWidget | undefined): Observation<WidgetAtProvider> {
+  if (!item) return { exists: false, drift: [], ready: { status: false, reason: "Unavailable" } };
   return {
     exists: true,
-    upToDate: drift.length === 0,
-    drift,
+    deleting: item.state === "deleting",
+    drift: diffWidget(mr.spec.forProvider, item),
     atProvider: { id: externalName(mr), state: item.state },
     ready:
       item.state === "available"
@@ -127,8 +125,7 @@ function externalName(mr: Managed): string {
   return name;
 }
 
-export class MemoryProvider implements Provider<WidgetSpec> {
-  readonly kind = "Widget";
+export class MemoryProvider implements Provider<WidgetSpec, WidgetAtProvider> {
   readonly cloud: MemoryCloud;
 
   constructor(cloud = new MemoryCloud()) {
@@ -143,7 +140,7 @@ export class MemoryProvider implements Provider<WidgetSpec> {
     return "memory";
   }
 
-  async connect(): Promise<ExternalClient<WidgetSpec>> {
+  async connect(): Promise<ExternalClient<WidgetSpec, WidgetAtProvider>> {
     const cloud = this.cloud;
     return {
       async observe(mr) {
@@ -159,13 +156,8 @@ export class MemoryProvider implements Provider<WidgetSpec> {
       async create(mr) {
         cloud.call("create");
         const name = externalName(mr);
-        const existing = cloud.items.get(name);
-        if (existing) {
-          if (existing.tags[Tags.uid] !== mr.metadata.uid) {
-            throw new TerminalError("ForeignOwner", `${name} belongs to ${existing.tags[Tags.owner]}`);
-          }
-          return {};
-        }
+        // The name is taken; whose resource it is, the engine decides.
+        if (cloud.items.has(name)) return { alreadyExists: true };
         const spec = mr.spec.forProvider;
         cloud.put(name, {
           size: spec.size,

@@ -10,8 +10,9 @@
 //   WIDGET_POLL_MS / WIDGET_CONVERGING_MS / WIDGET_CONCURRENCY / WIDGET_QPS
 // It prints one JSON line per event on stdout: {"event":"ready","metrics":"host:port"},
 // {"event":"leading"}, {"event":"update","name":...,"at":ms}.
-import { asKubeConfig, loadKubeClient } from "../../controller/kube/client.ts";
-import { Manager } from "../../controller/manager.ts";
+import { registerKind } from "../../controller/api/index.ts";
+import { loadKubeClient } from "../../controller/kube/client.ts";
+import { kubeClients, Manager } from "../../controller/manager/index.ts";
 import { createLogger } from "../../controller/ops/logger.ts";
 import { MemoryProvider, WidgetKind } from "./memory-provider.ts";
 
@@ -19,7 +20,7 @@ const env = process.env;
 const emit = (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 // The controller's own client, as `setpoint run` builds it (no client-node).
-const kubeConfig = asKubeConfig(await loadKubeClient({ path: env.KUBECONFIG ?? "" }));
+const kubeConfig = await loadKubeClient({ path: env.KUBECONFIG ?? "" });
 const provider = new MemoryProvider();
 const updates = provider.cloud.updates;
 const push = updates.push.bind(updates);
@@ -31,8 +32,8 @@ updates.push = (...items) => {
 
 const steadyMs = Number(env.WIDGET_POLL_MS ?? 60_000);
 const manager = new Manager({
-  kubeConfig,
-  kinds: [{ def: WidgetKind, provider }],
+  kube: kubeClients(kubeConfig),
+  kinds: [registerKind(WidgetKind, provider)],
   log: createLogger({ level: env.WIDGET_LOG_LEVEL ?? "warn" }),
   ...(env.WIDGET_NAMESPACE ? { namespace: env.WIDGET_NAMESPACE } : {}),
   concurrency: Number(env.WIDGET_CONCURRENCY ?? 16),

@@ -3,7 +3,7 @@
 // purpose (no unions, no transforms): the CRD is generated from it, and the
 // rules zod cannot express are CEL rules the API server enforces.
 import { z } from "zod";
-import { defineManagedKind, TagMap } from "./common.ts";
+import { defineAwsKind, TagMap } from "./common.ts";
 
 export const LOAD_BALANCER_KIND = "LoadBalancer";
 export const LOAD_BALANCER_PLURAL = "loadbalancers";
@@ -347,7 +347,7 @@ export const LoadBalancerAtProvider = z
   .meta({ description: "Observed, non-secret state of the load balancer." });
 export type LoadBalancerAtProvider = z.output<typeof LoadBalancerAtProvider>;
 
-export const LoadBalancerKind = defineManagedKind({
+export const LoadBalancerKind = defineAwsKind({
   kind: LOAD_BALANCER_KIND,
   plural: LOAD_BALANCER_PLURAL,
   singular: "loadbalancer",

@@ -1,6 +1,7 @@
 // ProviderConfig: cluster-scoped; says where and as whom setpoint talks to AWS.
 import { z } from "zod";
-import { API_VERSION, type KindDefinition } from "./common.ts";
+import type { KindDefinition } from "../../../controller/api/index.ts";
+import { API_VERSION, GROUP, VERSION } from "./common.ts";
 
 export const PROVIDER_CONFIG_KIND = "ProviderConfig";
 export const PROVIDER_CONFIG_PLURAL = "providerconfigs";
@@ -64,6 +65,8 @@ export interface ProviderConfig {
 }
 
 export const ProviderConfigKind: KindDefinition = {
+  group: GROUP,
+  version: VERSION,
   kind: PROVIDER_CONFIG_KIND,
   plural: PROVIDER_CONFIG_PLURAL,
   singular: "providerconfig",

@@ -2,7 +2,7 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
-import { defineManagedKind, TagMap } from "./common.ts";
+import { defineAwsKind, TagMap } from "./common.ts";
 
 /** RDS engines for stand-alone DB instances. Aurora engines need a DB cluster and are not served here. */
 export const SQL_ENGINES = [
@@ -182,7 +182,7 @@ export const SqlInstanceObservation = z
   .meta({ description: "Observed, non-secret state of the RDS DB instance." });
 export type SqlInstanceObservation = z.infer<typeof SqlInstanceObservation>;
 
-export const SqlInstanceKind = defineManagedKind({
+export const SqlInstanceKind = defineAwsKind({
   kind: "SqlInstance",
   plural: "sqlinstances",
   singular: "sqlinstance",

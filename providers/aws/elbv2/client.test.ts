@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LoadBalancerForProvider } from "../../../apis/aws/v1alpha1/loadbalancer.ts";
-import { isTerminal, type TerminalError } from "../../../controller/provider.ts";
+import {
+  ForeignResourceError,
+  isTerminal,
+  RetryAfterError,
+  type TerminalError,
+} from "../../../controller/provider.ts";
 import { externalNameOf, LoadBalancerClient, type LoadBalancerManaged } from "./client.ts";
 import { awsError, FakeElb } from "./fake.test-helper.ts";
 import { targetGroupAwsName } from "./names.ts";
@@ -62,13 +67,15 @@ describe("LoadBalancerClient.create", () => {
     assert.ok(out.connectionDetails?.dnsName);
   });
 
-  it("after a lost response finds the first load balancer and target group instead of making duplicates", async () => {
+  it("after a lost response reports the name taken, and the update that follows makes no duplicates", async () => {
     const fake = new FakeElb();
     const mr = managed("web");
     const name = externalNameOf(mr);
     fake.addLoadBalancer(name, own(mr));
     fake.addTargetGroup(targetGroupAwsName(name, "web"), own(mr));
-    await new LoadBalancerClient(fake).create(mr);
+    const client = new LoadBalancerClient(fake);
+    assert.deepEqual(await client.create(mr), { alreadyExists: true });
+    await client.update(mr, await client.observe(mr));
     assert.equal(fake.count("createLoadBalancer"), 0);
     assert.equal(fake.count("createTargetGroup"), 0);
     assert.equal(fake.count("createListener"), 1);
@@ -76,11 +83,11 @@ describe("LoadBalancerClient.create", () => {
     assert.equal(fake.tgs.size, 1);
   });
 
-  it("refuses a load balancer name that another resource owns, without creating anything", async () => {
+  it("reports a load balancer name that another resource holds as taken, creating nothing", async () => {
     const fake = new FakeElb();
     const mr = managed("web");
     fake.addLoadBalancer(externalNameOf(mr), { "setpoint.dev/uid": "someone-else" });
-    await rejectsWithCode(new LoadBalancerClient(fake).create(mr), "ForeignOwner");
+    assert.deepEqual(await new LoadBalancerClient(fake).create(mr), { alreadyExists: true });
     assert.deepEqual(
       fake.ops().filter((op) => !op.startsWith("describe")),
       [],
@@ -95,6 +102,21 @@ describe("LoadBalancerClient.create", () => {
     });
     await rejectsWithCode(new LoadBalancerClient(fake).create(mr), "ForeignOwner");
     assert.equal(fake.count("createListener"), 0, "no listener forwards to a foreign target group");
+  });
+
+  it("asks to be retried shortly when AWS created the load balancer but shows it to no describe yet", async () => {
+    const fake = new FakeElb();
+    const create = fake.createLoadBalancer.bind(fake);
+    fake.createLoadBalancer = async (input) => {
+      await create(input);
+      fake.lbs.clear(); // not visible yet, as right after a create in a busy region
+      return { LoadBalancers: [], $metadata: {} };
+    };
+    await assert.rejects(new LoadBalancerClient(fake).create(managed("web")), (err: unknown) => {
+      assert.ok(err instanceof RetryAfterError, String(err));
+      assert.equal(err.delayMs, 5000);
+      return true;
+    });
   });
 
   it("turns an invalid spec into a TerminalError before any call", async () => {
@@ -235,12 +257,12 @@ describe("LoadBalancerClient.delete", () => {
     const fake = new FakeElb();
     const mr = managed("web");
     const client = await created(fake, mr);
-    const first = await client.delete(mr, await client.observe(mr));
+    const first = await client.delete(mr, await client.observe(mr), {});
     const mutating = fake.ops().filter((op) => op.startsWith("delete") || op.startsWith("modify"));
     assert.deepEqual(mutating, ["deleteListener", "deleteLoadBalancer", "deleteTargetGroup"]);
     assert.equal(first.gone, false, "the engine checks again after deleting the load balancer");
     assert.equal(fake.lbs.size + fake.tgs.size + fake.listeners.size, 0);
-    assert.equal((await client.delete(mr, await client.observe(mr))).gone, true);
+    assert.equal((await client.delete(mr, await client.observe(mr), {})).gone, true);
   });
 
   it("keeps the resource existing while a target group is still in use, then finishes", async () => {
@@ -248,45 +270,67 @@ describe("LoadBalancerClient.delete", () => {
     const mr = managed("web");
     const client = await created(fake, mr);
     fake.failOnce.deleteTargetGroup = awsError("ResourceInUseException");
-    await client.delete(mr, await client.observe(mr));
+    await client.delete(mr, await client.observe(mr), {});
     mr.metadata.deletionTimestamp = "2024-01-01T00:00:00Z";
     const during = await client.observe(mr);
     assert.equal(during.exists, true);
-    // Not "Deleting", which tells the engine not to call delete again: the next delete finishes the job.
-    assert.notEqual(during.ready.reason, "Deleting");
+    // Not `deleting`, which tells the engine to wait instead: the next delete finishes the job.
+    assert.equal(during.deleting, false);
     assert.equal(
       during.ownership?.uid,
       mr.metadata.uid,
       "the leftovers are ours, so the engine may delete them",
     );
-    assert.equal((await client.delete(mr, during)).gone, true);
+    assert.equal((await client.delete(mr, during, {})).gone, true);
     assert.equal(fake.tgs.size, 0);
     assert.equal((await client.observe(mr)).exists, false);
   });
 
-  it("refuses when the spec itself asks for deletion protection", async () => {
-    const fake = new FakeElb();
-    const mr = managed("web", { attributes: { "deletion_protection.enabled": "true" } });
-    const client = await created(fake, mr);
-    await rejectsWithCode(client.delete(mr, await client.observe(mr)), "DeletionProtected");
-    assert.equal(fake.lbs.size, 1);
-  });
+  const protection: {
+    name: string;
+    spec: Record<string, string> | undefined;
+    expect: { enabled: boolean; requested: boolean };
+  }[] = [
+    {
+      name: "the spec asks for",
+      spec: { "deletion_protection.enabled": "true" },
+      expect: { enabled: true, requested: true },
+    },
+    { name: "was switched on out of band", spec: undefined, expect: { enabled: true, requested: false } },
+  ];
+  for (const c of protection) {
+    it(`reports deletion protection that ${c.name} when the resource is being deleted`, async () => {
+      const fake = new FakeElb();
+      const mr = managed("web", c.spec ? { attributes: c.spec } : {});
+      await created(fake, mr);
+      fake.attrs.get(mr.status!.atProvider!.arn!)!["deletion_protection.enabled"] = "true";
+      mr.metadata.deletionTimestamp = "2024-01-01T00:00:00Z";
+      const obs = await new LoadBalancerClient(fake).observe(mr);
+      assert.deepEqual(obs.deletionProtection, {
+        ...c.expect,
+        field: 'forProvider.attributes["deletion_protection.enabled"]',
+      });
+    });
+  }
 
-  it("turns off deletion protection that was switched on out of band, then deletes", async () => {
+  it("turns off deletion protection before deleting when the engine says so, and only then", async () => {
     const fake = new FakeElb();
     const mr = managed("web");
     const client = await created(fake, mr);
     fake.attrs.get(mr.status!.atProvider!.arn!)!["deletion_protection.enabled"] = "true";
-    await client.delete(mr, await client.observe(mr));
+    await client.delete(mr, await client.observe(mr), { disableDeletionProtection: true });
     assert.ok(fake.ops().indexOf("modifyLoadBalancerAttributes") < fake.ops().indexOf("deleteLoadBalancer"));
     assert.equal(fake.lbs.size, 0);
   });
 
-  it("refuses to delete a load balancer tagged with another uid", async () => {
+  it("stops before deleting a load balancer that carries another uid", async () => {
     const fake = new FakeElb();
     const mr = managed("web");
     fake.addLoadBalancer(externalNameOf(mr), { "setpoint.dev/uid": "someone-else" });
-    await rejectsWithCode(new LoadBalancerClient(fake).delete(mr, { exists: true } as never), "ForeignOwner");
+    await assert.rejects(
+      new LoadBalancerClient(fake).delete(mr, { exists: true } as never, {}),
+      ForeignResourceError,
+    );
     assert.equal(fake.lbs.size, 1);
   });
 });

@@ -1,22 +1,29 @@
 // The ExternalClient for LoadBalancer: gathers the cloud state of one or many
 // load balancers with as few describe calls as the API allows, and carries
-// out the plans mapping.ts makes. All decisions about what differs and what
-// to call live in mapping.ts; this module only talks to ELBv2.
+// out the plans mapping.ts makes. What differs and what to call is decided in
+// mapping.ts; whose resource it is and whether its protection may be lifted,
+// in the engine. This module only talks to ELBv2, and stops (reporting the
+// fact) when a part it meets mid-call carries another owner's tags.
+//
+// Over 400 lines because gathering one or many load balancers with shared,
+// batched describes is one piece of bookkeeping; it reads best in one place.
 import type {
   Listener as SdkListener,
   LoadBalancer as SdkLoadBalancer,
   TargetGroup as SdkTargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { Annotations, type Managed, Tags } from "../../../apis/aws/v1alpha1/common.ts";
 import type {
   LoadBalancerAtProvider,
   LoadBalancerForProvider,
 } from "../../../apis/aws/v1alpha1/loadbalancer.ts";
+import { Annotations, type Managed, Tags } from "../../../controller/api/index.ts";
 import {
   type CreateResult,
+  type DeleteOptions,
   type DeleteResult,
   type ExternalClient,
-  type Observation,
+  ForeignResourceError,
+  RetryAfterError,
   TerminalError,
   type UpdateResult,
 } from "../../../controller/provider.ts";
@@ -25,7 +32,6 @@ import {
   desiredTags,
   ownershipFromTags,
   ownerTags,
-  SetpointCodes,
   tagListToMap,
 } from "../shared/index.ts";
 import type { Elbv2Api } from "./api.ts";
@@ -49,6 +55,7 @@ import {
   healthCheckInput,
   isForeign,
   isOwned,
+  type LoadBalancerObservation,
   missingObservation,
   modifyListenerInput,
   type ObservedLoadBalancer,
@@ -66,6 +73,9 @@ export type LoadBalancerManaged = Managed<LoadBalancerForProvider, LoadBalancerA
 
 /** Calls in flight at once for per-load-balancer describes; the shared budget throttles on top. */
 const DEFAULT_CONCURRENCY = 4;
+
+/** How long to wait for a load balancer created without a usable answer to show up in describes. */
+export const NOT_VISIBLE_RETRY_SECONDS = 5;
 
 /** The load balancer name: the external-name annotation, else the derived one. */
 export function externalNameOf(mr: Managed): string {
@@ -138,35 +148,31 @@ function throwIfBlocked(blocked: Blocked[]): void {
   throw new TerminalError(first.code, `${first.message}${more}`);
 }
 
-function foreignOwner(what: string, tags: Record<string, string>): TerminalError {
-  const owner = tags[Tags.owner];
-  return new TerminalError(
-    SetpointCodes.ForeignOwner,
-    `${what} exists and belongs to another resource${owner ? ` (${owner})` : ""}; choose another name with the setpoint.dev/external-name annotation`,
-  );
+function foreign(what: string, tags: Record<string, string>): ForeignResourceError {
+  return new ForeignResourceError(what, tags[Tags.owner]);
 }
 
-export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvider, LoadBalancerAtProvider> {
+export class LoadBalancerClient
+  implements ExternalClient<LoadBalancerForProvider, LoadBalancerAtProvider, ObservedLoadBalancer>
+{
   readonly #api: Elbv2Api;
   readonly #concurrency: number;
-  /** The state behind each observation we returned, so update need not describe it again. */
-  readonly #observed = new WeakMap<Observation<LoadBalancerAtProvider>, ObservedLoadBalancer>();
 
   constructor(api: Elbv2Api, opts: { concurrency?: number } = {}) {
     this.#api = api;
     this.#concurrency = opts.concurrency ?? DEFAULT_CONCURRENCY;
   }
 
-  async observe(mr: LoadBalancerManaged): Promise<Observation<LoadBalancerAtProvider>> {
+  async observe(mr: LoadBalancerManaged): Promise<LoadBalancerObservation> {
     const all = await this.observeMany([mr]);
     return all.get(externalNameOf(mr))!;
   }
 
-  async observeMany(mrs: LoadBalancerManaged[]): Promise<Map<string, Observation<LoadBalancerAtProvider>>> {
+  async observeMany(mrs: LoadBalancerManaged[]): Promise<Map<string, LoadBalancerObservation>> {
     try {
       const targets = mrs.map(targetOf);
       const gathered = await this.#gather(targets);
-      const out = new Map<string, Observation<LoadBalancerAtProvider>>();
+      const out = new Map<string, LoadBalancerObservation>();
       for (const t of targets) {
         const g = gathered.get(t.name) ?? { targetGroups: [] };
         if (!g.observed) {
@@ -176,9 +182,7 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
           out.set(t.name, missingObservation(leftovers.length, tags ? ownershipFromTags(tags) : undefined));
           continue;
         }
-        const obs = observationFrom(t.fp, g.observed, t.ctx);
-        this.#observed.set(obs, g.observed);
-        out.set(t.name, obs);
+        out.set(t.name, observationFrom(t.fp, g.observed, t.ctx));
       }
       return out;
     } catch (err) {
@@ -190,27 +194,29 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
     try {
       const t = targetOf(mr);
       guardSpec(t.fp);
-      const seeds = new Map<string, Seed>();
       // Look before creating: AWS answers a create for an existing name with
       // the same settings by returning that load balancer, whoever owns it.
-      let existing = await this.#findLoadBalancer(t.name);
-      if (!existing) {
-        try {
-          const out = await this.#api.createLoadBalancer(createLoadBalancerInput(t.fp, t.name, t.ctx.tags));
-          const lb = out.LoadBalancers?.[0];
-          if (lb) seeds.set(t.name, { lb, tags: t.ctx.tags });
-        } catch (err) {
-          if (!hasCode(err, "DuplicateLoadBalancerName")) throw err;
-          existing = await this.#findLoadBalancer(t.name);
-          if (!existing) throw err;
-        }
-      }
-      if (existing) {
-        const tags = await this.#tagsOf(existing.LoadBalancerArn!);
-        if (!isOwned(tags, t.ctx.uid)) throw foreignOwner(`load balancer ${t.name}`, tags);
+      // A taken name is reported; whose it is, the engine decides.
+      if (await this.#findLoadBalancer(t.name)) return { alreadyExists: true };
+      const seeds = new Map<string, Seed>();
+      try {
+        const out = await this.#api.createLoadBalancer(createLoadBalancerInput(t.fp, t.name, t.ctx.tags));
+        const lb = out.LoadBalancers?.[0];
+        if (lb) seeds.set(t.name, { lb, tags: t.ctx.tags });
+      } catch (err) {
+        if (hasCode(err, "DuplicateLoadBalancerName")) return { alreadyExists: true };
+        throw err;
       }
       const g = (await this.#gather([t], seeds)).get(t.name);
-      if (!g?.observed) throw new Error(`load balancer ${t.name} not visible yet after create`);
+      if (!g?.observed) {
+        // Created, but the answer did not carry it and describes do not show
+        // it yet: the next observation finds it (ours, by its tags) and the
+        // update that follows adds the target groups and listeners.
+        throw new RetryAfterError(
+          `load balancer ${t.name} not visible yet after create`,
+          NOT_VISIBLE_RETRY_SECONDS,
+        );
+      }
       await this.#converge(t, g.observed);
       return g.observed.dnsName ? { connectionDetails: { dnsName: g.observed.dnsName } } : {};
     } catch (err) {
@@ -218,20 +224,16 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
     }
   }
 
-  async update(
-    mr: LoadBalancerManaged,
-    observation: Observation<LoadBalancerAtProvider>,
-  ): Promise<UpdateResult> {
+  async update(mr: LoadBalancerManaged, observation: LoadBalancerObservation): Promise<UpdateResult> {
     try {
       const t = targetOf(mr);
       guardSpec(t.fp);
-      // One use only: a retried update must not act on what the first attempt already changed.
-      let observed = this.#observed.get(observation);
-      this.#observed.delete(observation);
-      if (!observed) observed = (await this.#gather([t])).get(t.name)?.observed;
+      // The engine hands each observation to one update only, so what it
+      // observed is still what this update starts from.
+      const observed = observation.private ?? (await this.#gather([t])).get(t.name)?.observed;
       // Gone since the observation: the engine observes again and recreates.
       if (!observed) throw new Error(`load balancer ${t.name} disappeared before update`);
-      if (isForeign(observed.tags, t.ctx.uid)) throw foreignOwner(`load balancer ${t.name}`, observed.tags);
+      if (isForeign(observed.tags, t.ctx.uid)) throw foreign(`load balancer ${t.name}`, observed.tags);
       await this.#converge(t, observed);
       return {};
     } catch (err) {
@@ -241,12 +243,13 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
 
   async delete(
     mr: LoadBalancerManaged,
-    _observation: Observation<LoadBalancerAtProvider>,
+    _observation: LoadBalancerObservation,
+    options: DeleteOptions,
   ): Promise<DeleteResult> {
     try {
       const t = targetOf(mr);
       const lb = await this.#findLoadBalancer(t.name);
-      if (lb) await this.#deleteLoadBalancer(t, lb);
+      if (lb) await this.#deleteLoadBalancer(t, lb, options);
       // Target groups last: AWS refuses to delete one a listener still uses.
       // Right after the load balancer goes they may still count as in use;
       // then the next round (the resource still "exists") tries again.
@@ -259,19 +262,12 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
 
   // -------------------------------------------------------------------------
 
-  async #deleteLoadBalancer(t: Target, lb: SdkLoadBalancer): Promise<void> {
+  async #deleteLoadBalancer(t: Target, lb: SdkLoadBalancer, options: DeleteOptions): Promise<void> {
     const arn = lb.LoadBalancerArn!;
     const tags = await this.#tagsOf(arn);
-    if (isForeign(tags, t.ctx.uid)) throw foreignOwner(`load balancer ${t.name}`, tags);
-    const attrs = await this.#attributesOf(arn);
-    if (attrs?.[DELETION_PROTECTION_ATTRIBUTE] === "true") {
-      if (t.fp.attributes?.[DELETION_PROTECTION_ATTRIBUTE] === "true") {
-        throw new TerminalError(
-          Elbv2Codes.DeletionProtected,
-          `load balancer ${t.name} has deletion protection on, as spec.forProvider.attributes["${DELETION_PROTECTION_ATTRIBUTE}"] asks: set it to "false" to allow the delete, or use deletionPolicy Orphan to keep the load balancer`,
-        );
-      }
-      // The spec does not ask for protection, so it was turned on out of band: turn it off.
+    // Changed hands since the engine observed it: stop, and say so.
+    if (isForeign(tags, t.ctx.uid)) throw foreign(`load balancer ${t.name}`, tags);
+    if (options.disableDeletionProtection) {
       await this.#api.modifyLoadBalancerAttributes({
         LoadBalancerArn: arn,
         Attributes: [{ Key: DELETION_PROTECTION_ATTRIBUTE, Value: "false" }],
@@ -391,7 +387,7 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
     const [tg] = await this.#targetGroupsByAwsName([input.Name!]);
     if (!tg) throw new Error(`target group ${input.Name} neither created nor found`);
     const tags = await this.#tagsOf(tg.TargetGroupArn!);
-    if (isForeign(tags, t.ctx.uid)) throw foreignOwner(`target group ${input.Name}`, tags);
+    if (isForeign(tags, t.ctx.uid)) throw foreign(`target group ${input.Name}`, tags);
     return tg.TargetGroupArn!;
   }
 
@@ -429,7 +425,10 @@ export class LoadBalancerClient implements ExternalClient<LoadBalancerForProvide
       if (!lbByName.has(t.name) && !t.deleting) continue;
       for (const local of t.tgLocalNames) tgAwsNames.add(targetGroupAwsName(t.name, local));
     }
-    const attributeTargets = present.filter((t) => Object.keys(t.fp.attributes ?? {}).length > 0);
+    // A deletion reads them too: the engine decides from deletion protection.
+    const attributeTargets = present.filter(
+      (t) => t.deleting || Object.keys(t.fp.attributes ?? {}).length > 0,
+    );
 
     const [sdkTgs, listenersByLb, attributesByLb] = await Promise.all([
       this.#targetGroupsByAwsName([...tgAwsNames]),

@@ -43,8 +43,9 @@ function managed(name: string, annotations?: Record<string, string>): LoadBalanc
 }
 
 describe("loadBalancerProvider", () => {
-  it("serves the LoadBalancer kind", () => {
-    assert.equal(loadBalancerProvider.kind, "LoadBalancer");
+  it("declares an elbv2 budget below AWS's Describe* bucket (40 at 10/s)", () => {
+    const elbv2 = loadBalancerProvider.services?.elbv2;
+    assert.ok(elbv2 && elbv2.burst < 40 && elbv2.ratePerSecond < 10, JSON.stringify(elbv2));
   });
 
   it("derives a valid external name", () => {

@@ -1,10 +1,10 @@
 // Shared fixtures for the RDS provider's unit tests.
 import type { DBInstance } from "@aws-sdk/client-rds";
-import type { Managed } from "../../../apis/aws/v1alpha1/common.ts";
 import {
   type SqlInstanceObservation,
   SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
+import type { Managed } from "../../../controller/api/index.ts";
 import type { KubeAccess, SecretData } from "../../../controller/provider.ts";
 
 export const UID = "uid-1";

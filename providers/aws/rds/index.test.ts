@@ -6,7 +6,7 @@ import type {
   ModifyDBInstanceCommandInput,
 } from "@aws-sdk/client-rds";
 import type { SqlInstanceParameters } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
-import { type SecretData, TerminalError } from "../../../controller/provider.ts";
+import type { SecretData } from "../../../controller/provider.ts";
 import type { RdsApi } from "./client.ts";
 import { fakeKube, instance, sqlInstance, UID } from "./fixtures.test-util.ts";
 import { SqlInstanceClient, sqlInstanceProvider } from "./index.ts";
@@ -99,11 +99,11 @@ describe("SqlInstance observe", () => {
     assert.equal(o.ready.status, false);
   });
 
-  it("maps an in-sync instance: up to date, ready, owned, with connection details", async () => {
+  it("maps an in-sync instance: no drift, ready, owned, with connection details", async () => {
     const { client } = setup({ instances: [instance()] });
     const o = await client.observe(sqlInstance({}, { masterPasswordSecretVersion: "1" }));
     assert.equal(o.exists, true);
-    assert.equal(o.upToDate, true);
+    assert.equal(o.deleting, false);
     assert.deepEqual(o.drift, []);
     assert.deepEqual(o.ready, { status: true, reason: "Available" });
     assert.deepEqual(o.ownership, { owner: "team-a/orders", uid: UID });
@@ -124,7 +124,7 @@ describe("SqlInstance observe", () => {
         cause: "reference",
       },
     ]);
-    assert.equal(o.upToDate, false);
+    assert.equal(o.private?.rotatePassword, true);
     assert.equal(
       o.atProvider?.masterPasswordSecretVersion,
       "1",
@@ -138,7 +138,53 @@ describe("SqlInstance observe", () => {
     const { client } = setup({ instances: [instance({ DBInstanceStatus: "modifying" })] });
     const o = await client.observe(sqlInstance());
     assert.equal(o.inProgress, true);
+    assert.equal(o.deleting, false);
   });
+
+  it("reports an instance RDS is deleting as deleting", async () => {
+    const { client } = setup({ instances: [instance({ DBInstanceStatus: "deleting" })] });
+    const o = await client.observe(sqlInstance());
+    assert.equal(o.deleting, true);
+  });
+
+  const protection: {
+    name: string;
+    cloud: boolean | undefined;
+    spec: boolean | undefined;
+    expect: { enabled: boolean; requested: boolean | undefined };
+  }[] = [
+    {
+      name: "on in the cloud and asked for",
+      cloud: true,
+      spec: true,
+      expect: { enabled: true, requested: true },
+    },
+    {
+      name: "on in the cloud, spec silent",
+      cloud: true,
+      spec: undefined,
+      expect: { enabled: true, requested: undefined },
+    },
+    {
+      name: "off in the cloud, spec says false",
+      cloud: false,
+      spec: false,
+      expect: { enabled: false, requested: false },
+    },
+    {
+      name: "not reported by the cloud",
+      cloud: undefined,
+      spec: undefined,
+      expect: { enabled: false, requested: undefined },
+    },
+  ];
+  for (const c of protection) {
+    it(`reports deletion protection ${c.name}, and the field that asks for it`, async () => {
+      const { client } = setup({ instances: [instance({ DeletionProtection: c.cloud })] });
+      const o = await client.observe(sqlInstance(c.spec === undefined ? {} : { deletionProtection: c.spec }));
+      assert.deepEqual(o.deletionProtection, { ...c.expect, field: "forProvider.deletionProtection" });
+    });
+  }
 });
 
 describe("SqlInstance observeMany", () => {
@@ -192,14 +238,8 @@ describe("SqlInstance create", () => {
     assert.equal(input.MasterUserPassword, secrets.get("team-a/orders-master-password")?.data.password);
   });
 
-  it("treats an existing instance carrying our uid as its own lost create", async () => {
-    const { client, failNext } = setup({ instances: [instance()] });
-    failNext(awsError("DBInstanceAlreadyExistsFault"));
-    const res = await client.create(sqlInstance());
-    assert.equal(res.connectionDetails?.username, "app");
-  });
-
-  const foreign: { name: string; tags: DBInstance["TagList"] }[] = [
+  const taken: { name: string; tags: DBInstance["TagList"] }[] = [
+    { name: "our own uid (a lost create)", tags: instance().TagList },
     {
       name: "another resource's uid",
       tags: [
@@ -209,16 +249,15 @@ describe("SqlInstance create", () => {
     },
     { name: "no owner tags at all", tags: [] },
   ];
-  for (const f of foreign) {
-    it(`refuses an existing instance with ${f.name} as ForeignOwner`, async () => {
-      const { client, failNext } = setup({ instances: [instance({ TagList: f.tags })] });
+  for (const f of taken) {
+    it(`reports a name taken by an instance with ${f.name} as alreadyExists, and decides nothing`, async () => {
+      const { client, failNext, calls } = setup({ instances: [instance({ TagList: f.tags })] });
       failNext(awsError("DBInstanceAlreadyExistsFault"));
-      await assert.rejects(client.create(sqlInstance()), (err: unknown) => {
-        assert.ok(err instanceof TerminalError);
-        assert.equal(err.code, "ForeignOwner");
-        assert.match(err.message, /team-a-orders/);
-        return true;
-      });
+      assert.deepEqual(await client.create(sqlInstance()), { alreadyExists: true });
+      assert.deepEqual(
+        calls.map((c) => c.op),
+        ["create"],
+      );
     });
   }
 });
@@ -316,7 +355,7 @@ describe("SqlInstance delete", () => {
   it("deletes without a final snapshot by default", async () => {
     const { client, calls } = setup({ instances: [instance()] });
     const mr = spec({});
-    const res = await client.delete(mr, await client.observe(mr));
+    const res = await client.delete(mr, await client.observe(mr), {});
     assert.deepEqual(res, { gone: false });
     assert.deepEqual(calls.at(-1), { op: "delete", input: { id: "team-a-orders", snapshot: undefined } });
   });
@@ -324,39 +363,31 @@ describe("SqlInstance delete", () => {
   it("takes the final snapshot the spec asks for", async () => {
     const { client, calls } = setup({ instances: [instance()] });
     const mr = spec({ skipFinalSnapshot: false, finalSnapshotIdentifier: "orders-final" });
-    await client.delete(mr, await client.observe(mr));
+    await client.delete(mr, await client.observe(mr), {});
     assert.deepEqual(calls.at(-1), {
       op: "delete",
       input: { id: "team-a-orders", snapshot: "orders-final" },
     });
   });
 
-  it("refuses while the spec asks for deletion protection", async () => {
+  it("leaves deletion protection alone unless the engine says to turn it off", async () => {
     const { client, calls } = setup({ instances: [instance({ DeletionProtection: true })] });
-    const mr = spec({ deletionProtection: true });
+    const mr = spec({});
     const o = await client.observe(mr);
     calls.length = 0;
-    await assert.rejects(client.delete(mr, o), (err: unknown) => {
-      assert.ok(err instanceof TerminalError);
-      assert.equal(err.code, "DeletionProtected");
-      assert.match(err.message, /deletionProtection to false/);
-      return true;
-    });
-    assert.deepEqual(calls, []);
+    await client.delete(mr, o, {});
+    assert.deepEqual(
+      calls.map((c) => c.op),
+      ["delete"],
+    );
   });
 
-  it("refuses when the cloud is protected and the spec does not say otherwise", async () => {
-    const { client } = setup({ instances: [instance({ DeletionProtection: true })] });
-    const mr = spec({});
-    await assert.rejects(client.delete(mr, await client.observe(mr)), { code: "DeletionProtected" });
-  });
-
-  it("turns protection off first when the spec says false", async () => {
+  it("turns protection off first when the engine says so", async () => {
     const { client, calls } = setup({ instances: [instance({ DeletionProtection: true })] });
     const mr = spec({ deletionProtection: false });
     const o = await client.observe(mr);
     calls.length = 0;
-    await client.delete(mr, o);
+    await client.delete(mr, o, { disableDeletionProtection: true });
     assert.deepEqual(
       calls.map((c) => c.op),
       ["modify", "delete"],
@@ -368,29 +399,24 @@ describe("SqlInstance delete", () => {
     });
   });
 
-  it("waits while the instance is already deleting", async () => {
-    const { client, calls } = setup({ instances: [instance({ DBInstanceStatus: "deleting" })] });
-    const mr = spec({});
-    const o = await client.observe(mr);
-    calls.length = 0;
-    assert.deepEqual(await client.delete(mr, o), { gone: false });
-    assert.deepEqual(calls, []);
-  });
-
   it("reports gone when the instance no longer exists", async () => {
     const { client } = setup({ instances: [instance()] });
     const mr = spec({});
     const o = await client.observe(mr);
     const rds = fakeRds();
     const empty = new SqlInstanceClient(rds.api, fakeKube().kube);
-    assert.deepEqual(await empty.delete(mr, o), { gone: true });
-    assert.deepEqual(await client.delete(mr, { ...o, exists: false }), { gone: true });
+    assert.deepEqual(await empty.delete(mr, o, {}), { gone: true });
+    assert.deepEqual(await client.delete(mr, { ...o, exists: false }, {}), { gone: true });
   });
 });
 
 describe("sqlInstanceProvider", () => {
-  it("serves the SqlInstance kind and derives valid external names", () => {
-    assert.equal(sqlInstanceProvider.kind, "SqlInstance");
+  it("derives valid external names", () => {
     assert.equal(sqlInstanceProvider.deriveExternalName("team-a", "orders"), "team-a-orders");
+  });
+
+  it("declares an rds budget below AWS's own (a burst of 300 at 12/s per account and region)", () => {
+    const rds = sqlInstanceProvider.services?.rds;
+    assert.ok(rds && rds.burst < 300 && rds.ratePerSecond < 12, JSON.stringify(rds));
   });
 });

@@ -1,14 +1,17 @@
 // The SqlInstance provider: RDS DB instances. The engine decides when to
-// create, update or delete; this module only maps one SqlInstance onto the
+// create, update or delete, whose instance it is and whether its deletion
+// protection may be lifted; this module only maps one SqlInstance onto the
 // RDS API (mapping.ts holds the pure rules, client.ts the SDK calls).
 import type { DBInstance } from "@aws-sdk/client-rds";
-import { Annotations, type Managed } from "../../../apis/aws/v1alpha1/common.ts";
 import type {
   SqlInstanceObservation,
   SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
+import { Annotations, type Managed } from "../../../controller/api/index.ts";
 import {
+  type BudgetLimits,
   type CreateResult,
+  type DeleteOptions,
   type DeleteResult,
   type ExternalClient,
   type FieldDiff,
@@ -24,20 +27,20 @@ import {
   hasTagChanges,
   ownershipFromTags,
   resolveAwsConnection,
-  SetpointCodes,
+  type TagChanges,
   tagListToMap,
 } from "../shared/index.ts";
-import { isAlreadyExists, type RdsApi, sdkRdsApi } from "./client.ts";
+import { isAlreadyExists, RDS_SERVICE, type RdsApi, sdkRdsApi } from "./client.ts";
 import {
+  compare,
   connectionDetails,
   createInput,
   deriveIdentifier,
-  diff,
   lateInit,
+  type ModifiableField,
   modifyInput,
   Paths,
   readiness,
-  tagChangesFromDrift,
   toAtProvider,
 } from "./mapping.ts";
 import { checkRotation, ensurePassword, passwordSource, readPassword } from "./password.ts";
@@ -46,16 +49,28 @@ export { RDS_TERMINAL_CODES } from "./client.ts";
 export { deriveIdentifier } from "./mapping.ts";
 
 type SqlInstance = Managed<SqlInstanceParameters, SqlInstanceObservation>;
-type SqlObservation = Observation<SqlInstanceObservation>;
+
+/** What observe found to change, for update to carry out without working it out again. */
+export interface SqlInstancePlan {
+  modify: ReadonlySet<ModifiableField>;
+  tags: TagChanges;
+  /** The password Secret changed: the new password is to be applied. */
+  rotatePassword: boolean;
+}
+
+type SqlObservation = Observation<SqlInstanceObservation, SqlInstancePlan>;
 
 /** Terminal error codes raised by this provider itself (AWS codes are in RDS_TERMINAL_CODES). */
 export const RdsCodes = {
-  DeletionProtected: "DeletionProtected",
-  ForeignOwner: SetpointCodes.ForeignOwner,
   FinalSnapshotIdentifierRequired: "FinalSnapshotIdentifierRequired",
 } as const;
 
-export const SQL_INSTANCE_KIND = "SqlInstance";
+/**
+ * AWS allows a burst of 300 and 12/s across all RDS APIs per account and
+ * region; setpoint takes 100 at 10/s, leaving headroom for other clients of
+ * the account (consoles, scripts, other controllers).
+ */
+export const RDS_BUDGET: BudgetLimits = { burst: 100, ratePerSecond: 10 };
 
 export function externalName(mr: Managed): string {
   return (
@@ -64,7 +79,9 @@ export function externalName(mr: Managed): string {
   );
 }
 
-export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, SqlInstanceObservation> {
+export class SqlInstanceClient
+  implements ExternalClient<SqlInstanceParameters, SqlInstanceObservation, SqlInstancePlan>
+{
   readonly #api: RdsApi;
   readonly #kube: KubeAccess;
 
@@ -93,7 +110,6 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
     if (!inst) {
       return {
         exists: false,
-        upToDate: false,
         drift: [],
         ready: { status: false, reason: "Unavailable", message: "DB instance does not exist" },
       };
@@ -101,10 +117,8 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
     const p = mr.spec.forProvider;
     const pw = await readPassword(this.#kube, passwordSource(mr));
     const rotation = checkRotation(pw, mr.status?.atProvider?.masterPasswordSecretVersion);
-    const drift: FieldDiff[] = diff(p, inst, {
-      tags: desiredTags(mr, p.tags),
-      authoritative: p.tags !== undefined,
-    });
+    const found = compare(p, inst, { tags: desiredTags(mr, p.tags), authoritative: p.tags !== undefined });
+    const drift: FieldDiff[] = found.drift;
     if (rotation.needsRotation) {
       drift.push({
         path: Paths.masterPassword,
@@ -117,12 +131,18 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
     const { ready, inProgress } = readiness(inst.DBInstanceStatus);
     const obs: SqlObservation = {
       exists: true,
-      upToDate: drift.length === 0,
+      deleting: inst.DBInstanceStatus === "deleting",
       drift,
       atProvider: toAtProvider(inst, rotation.reportedVersion),
       ready,
       inProgress,
       ownership: ownershipFromTags(tagListToMap(inst.TagList)),
+      deletionProtection: {
+        enabled: inst.DeletionProtection === true,
+        requested: p.deletionProtection,
+        field: Paths.deletionProtection,
+      },
+      private: { modify: found.modify, tags: found.tags, rotatePassword: rotation.needsRotation },
     };
     // Until a rotation is applied the Secret holds a password the database
     // does not accept yet (and may never: RDS can refuse it, or the policy may
@@ -142,35 +162,22 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
       const inst = await this.#api.create(createInput(id, p, desiredTags(mr, p.tags), password));
       return inst ? { connectionDetails: connectionDetails(inst, password) } : {};
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      // A create lost after it reached AWS finds its own instance; any other is someone else's.
-      const existing = await this.#api.describe(id);
-      const owner = existing ? ownershipFromTags(tagListToMap(existing.TagList)) : {};
-      if (existing && owner.uid !== undefined && owner.uid === mr.metadata.uid) {
-        return { connectionDetails: connectionDetails(existing, password) };
-      }
-      throw new TerminalError(
-        RdsCodes.ForeignOwner,
-        `DB instance ${id} already exists and is not owned by this SqlInstance` +
-          (owner.owner ? ` (owner tag: ${owner.owner})` : " (no owner tag)") +
-          `; choose another name with the ${Annotations.externalName} annotation, or adopt it deliberately`,
-        { cause: err },
-      );
+      // Whether it is our own lost create or someone else's instance, the engine decides.
+      if (isAlreadyExists(err)) return { alreadyExists: true };
+      throw err;
     }
   }
 
   async update(mr: SqlInstance, observation: SqlObservation): Promise<UpdateResult> {
-    if (observation.inProgress || !observation.exists) return {};
+    const plan = observation.private;
+    if (observation.inProgress || !observation.exists || !plan) return {};
     const id = externalName(mr);
     const p = mr.spec.forProvider;
     const result: UpdateResult = {};
-    let newPassword: { password: string; version?: string } | undefined;
-    if (observation.drift.some((d) => d.path === Paths.masterPassword)) {
-      newPassword = await ensurePassword(this.#kube, mr);
-    }
-    const input = modifyInput(id, p, observation.drift, newPassword?.password);
+    const newPassword = plan.rotatePassword ? await ensurePassword(this.#kube, mr) : undefined;
+    const input = modifyInput(id, p, plan.modify, newPassword?.password);
     const modified = input ? await this.#api.modify(input) : undefined;
-    const tags = tagChangesFromDrift(observation.drift);
+    const { tags } = plan;
     const arn = observation.atProvider?.arn;
     if (arn && hasTagChanges(tags)) {
       if (Object.keys(tags.set).length > 0) await this.#api.addTags(arn, tags.set);
@@ -186,19 +193,11 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
     return result;
   }
 
-  async delete(mr: SqlInstance, observation: SqlObservation): Promise<DeleteResult> {
+  async delete(mr: SqlInstance, observation: SqlObservation, options: DeleteOptions): Promise<DeleteResult> {
     if (!observation.exists) return { gone: true };
-    if (observation.atProvider?.status === "deleting") return { gone: false };
     const id = externalName(mr);
     const p = mr.spec.forProvider;
-    const cloudProtected = observation.atProvider?.deletionProtection === true;
-    if (p.deletionProtection === true || (cloudProtected && p.deletionProtection === undefined)) {
-      throw new TerminalError(
-        RdsCodes.DeletionProtected,
-        `DB instance ${id} has deletion protection: set spec.forProvider.deletionProtection to false to delete it, or deletionPolicy: Orphan to keep it`,
-      );
-    }
-    if (cloudProtected) {
+    if (options.disableDeletionProtection) {
       await this.#api.modify({ DBInstanceIdentifier: id, DeletionProtection: false, ApplyImmediately: true });
     }
     let snapshot: string | undefined;
@@ -216,8 +215,8 @@ export class SqlInstanceClient implements ExternalClient<SqlInstanceParameters, 
   }
 }
 
-export const sqlInstanceProvider: Provider<SqlInstanceParameters, SqlInstanceObservation> = {
-  kind: SQL_INSTANCE_KIND,
+export const sqlInstanceProvider: Provider<SqlInstanceParameters, SqlInstanceObservation, SqlInstancePlan> = {
+  services: { [RDS_SERVICE]: RDS_BUDGET },
   async connect(mr, ctx) {
     const conn = await resolveAwsConnection(mr, ctx);
     return new SqlInstanceClient(sdkRdsApi(conn), ctx.kube);

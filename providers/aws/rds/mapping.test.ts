@@ -6,6 +6,7 @@ import type { FieldDiff } from "../../../controller/provider.ts";
 import { desiredTags } from "../shared/index.ts";
 import { instance, params, sqlInstance, UID } from "./fixtures.test-util.ts";
 import {
+  compare,
   compareEngineVersions,
   connectionDetails,
   createInput,
@@ -16,9 +17,9 @@ import {
   engineVersionMatches,
   isValidIdentifier,
   lateInit,
+  type ModifiableField,
   modifyInput,
   readiness,
-  tagChangesFromDrift,
   toAtProvider,
 } from "./mapping.ts";
 
@@ -508,17 +509,14 @@ describe("lateInit", () => {
 });
 
 describe("modifyInput", () => {
-  it("is undefined when nothing but tags drifted", () => {
-    assert.equal(
-      modifyInput("x", params(), [{ path: 'forProvider.tags["a"]', desired: "1", observed: undefined }]),
-      undefined,
-    );
+  it("is undefined when no field is to change and no password is given", () => {
+    assert.equal(modifyInput("x", params(), new Set()), undefined);
   });
 
-  it("sends only the drifted fields, applied immediately, in one call", () => {
+  it("sends only the fields that differ, applied immediately, in one call", () => {
     const p = params({ allocatedStorage: 30, backupRetentionPeriod: 7, multiAZ: true, port: 6000 });
-    const drift = diff(p, instance({ MultiAZ: true }), ownTags());
-    assert.deepEqual(modifyInput("team-a-orders", p, drift), {
+    const { modify } = compare(p, instance({ MultiAZ: true }), ownTags());
+    assert.deepEqual(modifyInput("team-a-orders", p, modify), {
       DBInstanceIdentifier: "team-a-orders",
       ApplyImmediately: true,
       AllocatedStorage: 30,
@@ -530,49 +528,49 @@ describe("modifyInput", () => {
   const single: {
     name: string;
     spec: Partial<SqlInstanceParameters>;
-    path: string;
+    path: ModifiableField;
     expect: Record<string, unknown>;
   }[] = [
     {
       name: "instanceClass as DBInstanceClass",
       spec: { instanceClass: "db.m5.large" },
-      path: "forProvider.instanceClass",
+      path: "instanceClass",
       expect: { DBInstanceClass: "db.m5.large" },
     },
     {
       name: "deletionProtection",
       spec: { deletionProtection: true },
-      path: "forProvider.deletionProtection",
+      path: "deletionProtection",
       expect: { DeletionProtection: true },
     },
     {
       name: "publiclyAccessible",
       spec: { publiclyAccessible: true },
-      path: "forProvider.publiclyAccessible",
+      path: "publiclyAccessible",
       expect: { PubliclyAccessible: true },
     },
     {
       name: "vpcSecurityGroupIds",
       spec: { vpcSecurityGroupIds: ["sg-2"] },
-      path: "forProvider.vpcSecurityGroupIds",
+      path: "vpcSecurityGroupIds",
       expect: { VpcSecurityGroupIds: ["sg-2"] },
     },
     {
       name: "engineVersion with permission for a major upgrade",
       spec: { engineVersion: "17.2" },
-      path: "forProvider.engineVersion",
+      path: "engineVersion",
       expect: { EngineVersion: "17.2", AllowMajorVersionUpgrade: true },
     },
     {
       name: "storageType with the IOPS it needs",
       spec: { storageType: "io1", iops: 2000 },
-      path: "forProvider.storageType",
+      path: "storageType",
       expect: { StorageType: "io1", Iops: 2000 },
     },
   ];
   for (const c of single) {
     it(`maps ${c.name}`, () => {
-      assert.deepEqual(modifyInput("x", params(c.spec), [{ path: c.path, desired: 0, observed: 0 }]), {
+      assert.deepEqual(modifyInput("x", params(c.spec), new Set([c.path])), {
         DBInstanceIdentifier: "x",
         ApplyImmediately: true,
         ...c.expect,
@@ -580,30 +578,29 @@ describe("modifyInput", () => {
     });
   }
 
-  it("sends the new master password only for a password diff", () => {
-    const rotation: FieldDiff = {
-      path: "forProvider.masterPasswordSecretRef",
-      desired: undefined,
-      observed: undefined,
-      sensitive: true,
-      cause: "reference",
-    };
-    assert.deepEqual(modifyInput("x", params(), [rotation], "new-pw"), {
+  it("sends the new master password it is given, alone when nothing else changes", () => {
+    assert.deepEqual(modifyInput("x", params(), new Set(), "new-pw"), {
       DBInstanceIdentifier: "x",
       ApplyImmediately: true,
       MasterUserPassword: "new-pw",
     });
-    assert.equal(modifyInput("x", params(), [], "new-pw"), undefined);
   });
 });
 
-describe("tagChangesFromDrift", () => {
-  it("turns tag diffs back into set and remove calls, ignoring other fields", () => {
-    const drift: FieldDiff[] = [
-      { path: 'forProvider.tags["team"]', desired: "a", observed: "b" },
-      { path: 'forProvider.tags["odd \\"key\\"]"]', desired: undefined, observed: "x" },
-      { path: "forProvider.allocatedStorage", desired: 30, observed: 20 },
-    ];
-    assert.deepEqual(tagChangesFromDrift(drift), { set: { team: "a" }, remove: ['odd "key"]'] });
+describe("compare", () => {
+  it("gives the tag calls straight from the tag diff, beside the drift it reports", () => {
+    const observed = instance({
+      TagList: [...Object.entries(OWN), ["team", "b"], ['odd "key"]', "x"]].map(([Key, Value]) => ({
+        Key,
+        Value,
+      })),
+    });
+    const c = compare(params(), observed, { tags: { ...OWN, team: "a" }, authoritative: true });
+    assert.deepEqual(c.tags, { set: { team: "a" }, remove: ['odd "key"]'] });
+    assert.deepEqual(c.modify, new Set());
+    assert.deepEqual(
+      c.drift.map((d) => d.path),
+      ['forProvider.tags["odd \\"key\\"]"]', 'forProvider.tags["team"]'],
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Pure mapping between a SqlInstance spec and the RDS API: identifier
 // derivation, spec → CreateDBInstance, DBInstance → atProvider/readiness,
-// the field-by-field diff, late initialization, and drift → ModifyDBInstance.
+// the field-by-field comparison (drift, and the plan an update carries out),
+// late initialization, and plan → ModifyDBInstance.
 // No I/O here, so every rule is unit-tested with plain objects.
 import { createHash } from "node:crypto";
 import type {
@@ -238,7 +239,7 @@ export function observedPort(inst: DBInstance): number | undefined {
 }
 
 interface ScalarField {
-  key: keyof SqlInstanceParameters & keyof typeof Paths;
+  key: ModifiableField;
   observed: (i: DBInstance) => unknown;
   pending?: (i: DBInstance) => unknown;
 }
@@ -279,12 +280,28 @@ export interface DesiredTags {
   authoritative: boolean;
 }
 
+/** The spec fields ModifyDBInstance can change in place. */
+export type ModifiableField = Exclude<keyof SqlInstanceParameters & keyof typeof Paths, "tags">;
+
+export interface Comparison {
+  /** Every managed field whose observed value differs from the spec, by spec path. */
+  drift: FieldDiff[];
+  /** The same differences, as what an update sends: the fields to modify and the tag calls. */
+  modify: Set<ModifiableField>;
+  tags: TagChanges;
+}
+
 /**
- * Every managed field whose observed value differs from the spec. Fields the
- * user left empty are late-initialized, never drift. Paths are spec paths.
+ * Compares the spec with the instance. Fields the user left empty are
+ * late-initialized, never drift.
  */
-export function diff(p: SqlInstanceParameters, inst: DBInstance, desiredTags: DesiredTags): FieldDiff[] {
-  const out: FieldDiff[] = [];
+export function compare(p: SqlInstanceParameters, inst: DBInstance, desiredTags: DesiredTags): Comparison {
+  const drift: FieldDiff[] = [];
+  const modify = new Set<ModifiableField>();
+  const differs = (key: ModifiableField, desired: unknown, observed: unknown) => {
+    drift.push({ path: Paths[key], desired, observed });
+    modify.add(key);
+  };
   for (const f of SCALAR_FIELDS) {
     const desired = p[f.key];
     if (desired === undefined) continue;
@@ -292,30 +309,28 @@ export function diff(p: SqlInstanceParameters, inst: DBInstance, desiredTags: De
     // Unreported (e.g. the port while creating, or an emulator's gap) is unknown, not drift.
     if (observed === undefined || observed === desired) continue;
     if (f.pending && f.pending(inst) === desired) continue;
-    out.push({ path: Paths[f.key], desired, observed });
+    differs(f.key, desired, observed);
   }
   if (
     p.engineVersion !== undefined &&
     engineVersionDrifted(p.engineVersion, inst.EngineVersion, inst.PendingModifiedValues?.EngineVersion)
   ) {
-    out.push({ path: Paths.engineVersion, desired: p.engineVersion, observed: inst.EngineVersion });
+    differs("engineVersion", p.engineVersion, inst.EngineVersion);
   }
   if (p.vpcSecurityGroupIds !== undefined) {
     const desired = [...new Set(p.vpcSecurityGroupIds)].sort();
     const observed = observedSecurityGroups(inst);
-    if (desired.join(",") !== observed.join(",")) {
-      out.push({ path: Paths.vpcSecurityGroupIds, desired, observed });
-    }
+    if (desired.join(",") !== observed.join(",")) differs("vpcSecurityGroupIds", desired, observed);
   }
   const observedTags = tagListToMap(inst.TagList);
-  out.push(
-    ...tagChangesToDrift(
-      diffTags(desiredTags.tags, observedTags, { authoritative: desiredTags.authoritative }),
-      observedTags,
-      Paths.tags,
-    ),
-  );
-  return out;
+  const tags = diffTags(desiredTags.tags, observedTags, { authoritative: desiredTags.authoritative });
+  drift.push(...tagChangesToDrift(tags, observedTags, Paths.tags));
+  return { drift, modify, tags };
+}
+
+/** The drift alone, for callers that do not update. */
+export function diff(p: SqlInstanceParameters, inst: DBInstance, desiredTags: DesiredTags): FieldDiff[] {
+  return compare(p, inst, desiredTags).drift;
 }
 
 // ------------------------------------------------------------------ late init
@@ -341,62 +356,48 @@ export function lateInit(p: SqlInstanceParameters, inst: DBInstance): Record<str
 // ---------------------------------------------------------------------- update
 
 /**
- * One ModifyDBInstance with only the drifted fields, applied immediately;
- * undefined when no field (other than tags) needs a change. Values come from
- * the spec, so the call carries exactly what the user asked for.
+ * One ModifyDBInstance with only the fields that differ, applied
+ * immediately, plus the new master password when one is given; undefined
+ * when there is nothing to send. Values come from the spec, so the call
+ * carries exactly what the user asked for.
  */
 export function modifyInput(
   identifier: string,
   p: SqlInstanceParameters,
-  drift: FieldDiff[],
+  modify: ReadonlySet<ModifiableField>,
   newPassword?: string,
 ): ModifyDBInstanceCommandInput | undefined {
-  const paths = new Set(drift.map((d) => d.path));
   const input: ModifyDBInstanceCommandInput = { DBInstanceIdentifier: identifier, ApplyImmediately: true };
   let changed = false;
   const set = <K extends keyof ModifyDBInstanceCommandInput>(
-    path: string,
+    field: ModifiableField,
     key: K,
     value: ModifyDBInstanceCommandInput[K] | undefined,
   ) => {
-    if (paths.has(path) && value !== undefined) {
+    if (modify.has(field) && value !== undefined) {
       input[key] = value;
       changed = true;
     }
   };
-  set(Paths.allocatedStorage, "AllocatedStorage", p.allocatedStorage);
-  set(Paths.instanceClass, "DBInstanceClass", p.instanceClass);
-  set(Paths.backupRetentionPeriod, "BackupRetentionPeriod", p.backupRetentionPeriod);
-  set(Paths.deletionProtection, "DeletionProtection", p.deletionProtection);
-  set(Paths.publiclyAccessible, "PubliclyAccessible", p.publiclyAccessible);
-  set(Paths.multiAZ, "MultiAZ", p.multiAZ);
-  set(Paths.port, "DBPortNumber", p.port);
-  set(Paths.storageType, "StorageType", p.storageType);
-  set(Paths.iops, "Iops", p.iops);
-  set(Paths.vpcSecurityGroupIds, "VpcSecurityGroupIds", p.vpcSecurityGroupIds && [...p.vpcSecurityGroupIds]);
-  set(Paths.engineVersion, "EngineVersion", p.engineVersion);
+  set("allocatedStorage", "AllocatedStorage", p.allocatedStorage);
+  set("instanceClass", "DBInstanceClass", p.instanceClass);
+  set("backupRetentionPeriod", "BackupRetentionPeriod", p.backupRetentionPeriod);
+  set("deletionProtection", "DeletionProtection", p.deletionProtection);
+  set("publiclyAccessible", "PubliclyAccessible", p.publiclyAccessible);
+  set("multiAZ", "MultiAZ", p.multiAZ);
+  set("port", "DBPortNumber", p.port);
+  set("storageType", "StorageType", p.storageType);
+  set("iops", "Iops", p.iops);
+  set("vpcSecurityGroupIds", "VpcSecurityGroupIds", p.vpcSecurityGroupIds && [...p.vpcSecurityGroupIds]);
+  set("engineVersion", "EngineVersion", p.engineVersion);
   // The spec is the user's explicit ask; RDS refuses a major upgrade without this flag.
   if (input.EngineVersion !== undefined) input.AllowMajorVersionUpgrade = true;
   // RDS needs the IOPS with a change to provisioned-IOPS storage.
   if (input.StorageType !== undefined && input.Iops === undefined && p.iops !== undefined)
     input.Iops = p.iops;
-  if (paths.has(Paths.masterPassword) && newPassword !== undefined) {
+  if (newPassword !== undefined) {
     input.MasterUserPassword = newPassword;
     changed = true;
   }
   return changed ? input : undefined;
-}
-
-/** The tag calls the drift asks for: paths forProvider.tags["k"] with desired undefined mean remove. */
-export function tagChangesFromDrift(drift: FieldDiff[]): TagChanges {
-  const set: Record<string, string> = {};
-  const remove: string[] = [];
-  const prefix = `${Paths.tags}[`;
-  for (const d of drift) {
-    if (!d.path.startsWith(prefix) || !d.path.endsWith("]")) continue;
-    const key = JSON.parse(d.path.slice(prefix.length, -1)) as string;
-    if (d.desired === undefined) remove.push(key);
-    else set[key] = String(d.desired);
-  }
-  return { set, remove };
 }

@@ -2,11 +2,11 @@
 // kept in a Secret owned by the SqlInstance. Values never leave this module
 // except into CreateDBInstance/ModifyDBInstance and the connection secret.
 import { randomInt } from "node:crypto";
-import type { Managed } from "../../../apis/aws/v1alpha1/common.ts";
 import type {
   SqlInstanceObservation,
   SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
+import type { Managed } from "../../../controller/api/index.ts";
 import type { KubeAccess, SecretData } from "../../../controller/provider.ts";
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../../../apis/aws/v1alpha1/common.ts";
+import type { Managed } from "../../../controller/api/index.ts";
 import type { ConnectContext, KubeAccess, SecretData } from "../../../controller/provider.ts";
 import { TerminalError } from "../../../controller/provider.ts";
 import { resolveAwsConnection } from "./connection.ts";

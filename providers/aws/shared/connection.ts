@@ -3,13 +3,13 @@
 // Secret) is a TerminalError with a named code; secret values never appear
 // in messages.
 
-import type { Managed } from "../../../apis/aws/v1alpha1/common.ts";
 import {
   API_VERSION,
   PROVIDER_CONFIG_KIND,
   PROVIDER_CONFIG_PLURAL,
   ProviderConfigSpec,
 } from "../../../apis/aws/v1alpha1/providerconfig.ts";
+import type { Managed } from "../../../controller/api/index.ts";
 import type { CloudCallBudget, ConnectContext } from "../../../controller/provider.ts";
 import { TerminalError } from "../../../controller/provider.ts";
 import { SetpointCodes } from "./errors.ts";

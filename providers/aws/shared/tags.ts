@@ -2,7 +2,7 @@
 // lost-create and cross-namespace takeovers detectable, and the diff between
 // desired and observed tag maps.
 
-import { type Managed, Tags } from "../../../apis/aws/v1alpha1/common.ts";
+import { type Managed, Tags } from "../../../controller/api/index.ts";
 import type { FieldDiff } from "../../../controller/provider.ts";
 
 /** AWS owns keys with this prefix; they can be neither set nor removed. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Managed } from "../apis/aws/v1alpha1/common.ts";
-import { needsReconcile } from "./manager.ts";
+import type { Managed } from "../api/managed.ts";
+import { needsReconcile } from "./event-handlers.ts";
 
 const base: Managed = {
   apiVersion: "v",
