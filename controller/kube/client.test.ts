@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { KubeClient, METADATA_ONLY } from "./client.ts";
+import { KubeClient, METADATA_ONLY_WATCH } from "./client.ts";
 import { httpStatus, isGone, KubeApiError } from "./errors.ts";
 import { StaticCredentials } from "./kube-auth.ts";
 
@@ -120,8 +120,8 @@ describe("KubeClient watches", () => {
 
   it("asks for metadata only when told to", async () => {
     handler = (_req, res) => res.writeHead(200).end();
-    await watchEvents("/api/v1/secrets", METADATA_ONLY);
-    assert.equal(seen.at(-1)?.headers.accept, METADATA_ONLY);
+    await watchEvents("/api/v1/secrets", METADATA_ONLY_WATCH);
+    assert.equal(seen.at(-1)?.headers.accept, METADATA_ONLY_WATCH);
   });
 
   it("ends with an error when the connection drops mid-stream", async () => {

@@ -29,9 +29,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export const MERGE_PATCH = "application/merge-patch+json";
 
-/** Asks for metadata only (PartialObjectMetadata), for lists and watches alike. */
-export const METADATA_ONLY =
-  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+/**
+ * Asks for metadata only. A list must ask for the List type and a watch for the item type: a v1.32
+ * apiserver answers a watch that names the List type first with an empty stream.
+ */
+export const METADATA_ONLY_LIST =
+  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+export const METADATA_ONLY_WATCH =
+  "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
 /** "/api/v1" or "/apis/group/version". */
 export function apiVersionPath(group: string, version: string): string {
@@ -292,7 +297,7 @@ export class KubeListerWatcher implements ListerWatcher {
   async list(opts: { limit: number; continue?: string; signal?: AbortSignal }): Promise<ListPage> {
     const body = await this.#client.request<RawList>("GET", this.#path, {
       query: { limit: opts.limit, continue: opts.continue, ...this.#selectors() },
-      ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY } : {}),
+      ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY_LIST } : {}),
       ...(this.#opts.requestTimeoutMs ? { timeoutMs: this.#opts.requestTimeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -319,7 +324,7 @@ export class KubeListerWatcher implements ListerWatcher {
       onEvent,
       onDone,
       {
-        ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY } : {}),
+        ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY_WATCH } : {}),
         ...(this.#opts.watchInactivityMs ? { inactivityMs: this.#opts.watchInactivityMs } : {}),
       },
     );
