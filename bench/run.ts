@@ -1,12 +1,17 @@
 // `npm run bench -- <name> [options]`: runs one benchmark and prints its
 // figures (a table, then one BENCH_JSON line). Benchmarks are measurements,
 // not tests: they run on demand, never in CI, and have no pass/fail.
+// The Node version is checked before anything heavy is imported (see bin/node-version.mjs).
 import { parseArgs } from "node:util";
-import { parseDuration } from "../controller/poll/schedule.ts";
-import { runAwsBench } from "./aws.ts";
-import { runEngine } from "./engine.ts";
+import { CHECKOUT_HINT, requireNode } from "../bin/node-version.mjs";
 
-const USAGE = `usage: npm run bench -- <engine|rds|elbv2> [options]
+requireNode("npm run bench", CHECKOUT_HINT);
+const { parseDuration } = await import("../controller/poll/schedule.ts");
+const { runAwsBench } = await import("./aws.ts");
+const { runBuildBench, FLAVOURS } = await import("./build.ts");
+const { runEngine } = await import("./engine.ts");
+
+const USAGE = `usage: npm run bench -- <engine|rds|elbv2|build> [options]
 
 common options
   --sizes <n,n,...>            resource counts, one fresh environment each
@@ -25,6 +30,12 @@ common options
 engine only
   --patches <n>                spec changes while steady (200)
   --patch-rate <n>             spec changes per second (20)
+
+build only: RSS of \`setpoint run\` by how it is built (see bench/build.ts)
+  --flavours <f,f,...>         ${FLAVOURS.join(",")} (all)
+  --sizes <n>                  SqlInstances for the steady reading (100)
+  --repeat <n>                 runs per flavour, the median is reported (3)
+  --poll-interval, --settle    20s, 5s
 `;
 
 function main(): Promise<void> {
@@ -43,6 +54,8 @@ function main(): Promise<void> {
       patches: { type: "string" },
       "patch-rate": { type: "string" },
       save: { type: "string" },
+      flavours: { type: "string" },
+      repeat: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +99,23 @@ function main(): Promise<void> {
       settleMs: dur(values.settle, pollMs),
       windowMs: dur(values.window, 3 * pollMs),
       readyTimeoutMs: dur(values["ready-timeout"], 40 * 60_000),
+      save: values.save,
+    });
+  }
+  if (name === "build") {
+    const flavours = (values.flavours?.split(",") ?? [...FLAVOURS]) as (typeof FLAVOURS)[number][];
+    const unknown = flavours.filter((f) => !(FLAVOURS as readonly string[]).includes(f));
+    if (unknown.length > 0) {
+      console.error(`unknown flavour ${unknown.join(", ")} (known: ${FLAVOURS.join(", ")})`);
+      process.exit(2);
+    }
+    return runBuildBench({
+      flavours,
+      n: sizes([100])[0] ?? 100,
+      repeat: int(values.repeat, 3),
+      pollMs: dur(values["poll-interval"], 20_000),
+      settleMs: dur(values.settle, 5_000),
+      readyTimeoutMs: dur(values["ready-timeout"], 10 * 60_000),
       save: values.save,
     });
   }

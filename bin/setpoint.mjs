@@ -1,23 +1,22 @@
 #!/usr/bin/env node
-// Launches the TypeScript CLI on the Node that runs this file, through tsx.
-// Plain JavaScript so that even an old Node gets a clear message.
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
+// The `setpoint` command of the compiled build, for the npm package and the container image: plain
+// `node`, no TypeScript loader, no node_modules. A thin shim: it checks the Node version before the
+// program (dist/setpoint.mjs, from `npm run build`) is imported; see node-version.mjs for why.
+// From a checkout, `npm run setpoint -- <args>` runs the sources through tsx instead.
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { requireNode } from "./node-version.mjs";
 
-const major = Number(process.versions.node.split(".")[0]);
-if (major < 22) {
+requireNode(
+  "setpoint",
+  "Install Node 24 LTS (https://nodejs.org/), or run setpoint's container image, which brings its own Node.",
+);
+const program = new URL("../dist/setpoint.mjs", import.meta.url);
+if (!existsSync(program)) {
   process.stderr.write(
-    `setpoint needs Node 22 or newer (this is ${process.version}). Use \`npm run setpoint -- <args>\`, which runs on the Node 24 in node_modules/.bin.\n`,
+    `setpoint: ${fileURLToPath(program)} is missing. In a checkout, build it with \`npm run build\`, or run the sources with \`npm run setpoint -- <args>\`.\n`,
   );
   process.exit(1);
 }
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const child = spawn(
-  process.execPath,
-  ["--import", import.meta.resolve("tsx"), join(root, "cli", "main.ts"), ...process.argv.slice(2)],
-  { stdio: "inherit" },
-);
-// The controller shuts down gracefully on SIGTERM; pass signals through.
-for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const { main } = await import(program.href);
+await main(process.argv);

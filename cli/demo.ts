@@ -2,6 +2,7 @@
 // kube-apiserver and the moto AWS emulator on loopback, installs the CRDs,
 // runs the controller on the examples, changes and deletes the cloud
 // resources behind its back, and shows setpoint correct and report it.
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   DeleteListenerCommand,
@@ -171,10 +172,7 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
 
     step(3, STEPS, "Installing the CRDs and a ProviderConfig for the emulator");
     for (const name of await installCrds(kc)) say(`    crd/${name}`);
-    const providerConfig = (await readManifests(`${EXAMPLES}providerconfig.yaml`)).map((o) =>
-      o.kind === "ProviderConfig" ? withEndpoint(o, env.moto.endpoint) : o,
-    );
-    await applyObjects(kc, providerConfig);
+    await applyEmulatorProviderConfig(kc, env.moto.endpoint);
     say(`    providerconfig/default → ${env.moto.endpoint} (examples/providerconfig.yaml)`);
 
     step(4, STEPS, "Starting the controller (steady poll 5s for the demo; the default is 60s)");
@@ -300,17 +298,69 @@ function withEndpoint(obj: KubernetesObject, endpoint: string): KubernetesObject
   return { ...pc, spec: { ...pc.spec, endpoint } } as KubernetesObject;
 }
 
+/**
+ * Applies examples/providerconfig.yaml (its namespace, the emulator's credentials Secret and the
+ * ProviderConfig `default`) with spec.endpoint set to the emulator that was started, so a user need
+ * not edit the port in by hand.
+ */
+export async function applyEmulatorProviderConfig(kc: KubeConfig, endpoint: string): Promise<void> {
+  const objects = await readManifests(`${EXAMPLES}providerconfig.yaml`);
+  await applyObjects(
+    kc,
+    objects.map((o) => (o.kind === "ProviderConfig" ? withEndpoint(o, endpoint) : o)),
+  );
+}
+
+/** What `setpoint env` prints once everything is up: where things are and the next commands. */
+function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: string }): string {
+  const examples = relative(process.cwd(), EXAMPLES) || ".";
+  const credentials = `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${SEED_REGION}`;
+  const steps: [string, string][] = [
+    ["npm run setpoint -- run", "the controller"],
+    [
+      `kubectl apply -f ${join(examples, "sqlinstance.yaml")}`,
+      `a SqlInstance (or ${join(examples, "loadbalancer.yaml")})`,
+    ],
+    ["kubectl get sqlinstances -A -w", "watch it become Ready"],
+    ["npm run setpoint -- drift -A", "the drift report"],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length));
+  return [
+    "The local environment is up:",
+    `  kube-apiserver  ${env.server} (setpoint's CRDs installed)`,
+    `  AWS emulator    ${env.awsEndpoint} (moto, seeded with the network that ${examples}/ refers to)`,
+    `  ProviderConfig  default → ${env.awsEndpoint}, credentials in Secret setpoint-system/aws-emulator-credentials`,
+    "",
+    "In another shell:",
+    `  export KUBECONFIG=${env.kubeconfigPath}`,
+    ...steps.map(([command, what]) => `  ${command.padEnd(width)}  # ${what}`),
+    `  ${credentials} aws --endpoint-url ${env.awsEndpoint} rds describe-db-instances`,
+    "",
+    "Ctrl-C stops everything.",
+    "",
+  ].join("\n");
+}
+
 /** `setpoint env`: the local control plane and emulator, for trying things by hand. */
 export async function runEnv(): Promise<void> {
   const env = await startEnvironment((line) => say(`    ${line}`));
-  const kc = loadKubeConfig(env.kube.kubeconfigPath);
-  await installCrds(kc);
-  say(`export KUBECONFIG=${env.kube.kubeconfigPath}`);
-  say(`AWS endpoint (ProviderConfig spec.endpoint): ${env.moto.endpoint}`);
-  say("CRDs installed. Run `npm run setpoint -- run` in another shell. Ctrl-C stops everything.");
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await env.stop();
+  try {
+    const kc = loadKubeConfig(env.kube.kubeconfigPath);
+    await installCrds(kc);
+    await applyEmulatorProviderConfig(kc, env.moto.endpoint);
+    process.stdout.write(
+      envUsage({
+        kubeconfigPath: env.kube.kubeconfigPath,
+        server: env.kube.server,
+        awsEndpoint: env.moto.endpoint,
+      }),
+    );
+    await stopped;
+  } finally {
+    await env.stop();
+  }
 }

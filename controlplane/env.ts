@@ -4,6 +4,7 @@
 import { ensureMotoVenv, type Moto, type MotoVenv, startMoto } from "../localstack/moto.ts";
 import { type Binaries, ensureBinaries, type Log } from "./binaries.ts";
 import { type ControlPlane, startControlPlane } from "./kube.ts";
+import { type ToolName, type ToolResult, tryTools } from "./tools.ts";
 
 export interface Environment {
   kube: ControlPlane;
@@ -17,28 +18,33 @@ export interface Environment {
 export interface PreparedTools {
   binaries: Binaries;
   venv: MotoVenv;
+  /** The extra tools asked for, each built or with the reason it could not be. */
+  tools: ToolResult[];
   timings: { binaries: number; motoVenv: number };
 }
 
 /**
- * The one-time steps (building the Go binaries, installing moto). The venv install is mostly network,
- * the Go build mostly CPU, so they overlap; but each reports progress on its own lines.
+ * The one-time steps (building the Go binaries, installing moto, and building the extra tools that
+ * were asked for). The venv install is mostly network, the Go builds mostly CPU, so they overlap; the
+ * Go builds run one after another, control plane first, since each uses every core. Each reports
+ * progress on its own lines. A tool that cannot be built is reported in `tools`, not thrown: only the
+ * tests that need it skip.
  */
-export async function prepareTools(log: Log): Promise<PreparedTools> {
+export async function prepareTools(log: Log, extraTools: readonly ToolName[] = []): Promise<PreparedTools> {
   const t0 = Date.now();
   let tBin = 0;
   let tVenv = 0;
-  const [binaries, venv] = await Promise.all([
-    ensureBinaries(log).then((b) => {
+  const [[binaries, tools], venv] = await Promise.all([
+    ensureBinaries(log).then(async (b) => {
       tBin = Date.now() - t0;
-      return b;
+      return [b, await tryTools(extraTools, log)] as const;
     }),
     ensureMotoVenv(log).then((v) => {
       tVenv = Date.now() - t0;
       return v;
     }),
   ]);
-  return { binaries, venv, timings: { binaries: tBin, motoVenv: tVenv } };
+  return { binaries, venv, tools, timings: { binaries: tBin, motoVenv: tVenv } };
 }
 
 export async function startEnvironment(

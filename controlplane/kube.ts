@@ -128,6 +128,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           `--token-auth-file=${tokenFile}`,
           // No controller-manager runs, so no ServiceAccount would ever get created; envtest does the same.
           "--disable-admission-plugins=ServiceAccount",
+          // Off by default, on in OpenShift and some hardened clusters: setting an ownerReference with
+          // blockOwnerDeletion then needs update on the owner's finalizers, which the chart's RBAC must
+          // grant (deploy/rbac/rules.ts). PodSecurity is on by default (the chart's tests rely on it).
+          "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
           `--service-account-issuer=${server}/`,
           `--service-account-key-file=${saPub}`,
           `--service-account-signing-key-file=${saKey}`,

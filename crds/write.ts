@@ -1,4 +1,5 @@
 // Writes crds/*.yaml for every kind setpoint serves.
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { AWS } from "../providers/index.ts";
@@ -7,6 +8,9 @@ import { crdFileName, renderCrd } from "./generate.ts";
 export const CRD_DIR = fileURLToPath(new URL(".", import.meta.url));
 
 export async function writeCrds(): Promise<string[]> {
+  // In the compiled build this module sits in dist/, far from crds/.
+  if (!existsSync(`${CRD_DIR}generate.ts`))
+    throw new Error("crds --write regenerates crds/*.yaml in a checkout; print them with `setpoint crds`");
   const written: string[] = [];
   for (const def of AWS.crds) {
     const path = `${CRD_DIR}${crdFileName(def)}`;

@@ -1,14 +1,14 @@
 // Runs before `npm test` / `npm run demo`, on whatever node the machine has (Node 20 is enough for this
 // file: plain JS, no TypeScript, no dependencies). It installs node_modules when they are missing or
 // older than the lock file, then checks that the project's own Node (the `node` devDependency, which
-// npm puts first on PATH for scripts) is new enough, since the rest of the project needs Node >= 22.
+// npm puts first on PATH for scripts) is new enough for the rest of the project (bin/node-version.mjs).
 
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isAtLeast, MIN_NODE } from "../bin/node-version.mjs";
 
-const MIN_NODE_MAJOR = 22;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const nodeModules = join(root, "node_modules");
 const installedLock = join(nodeModules, ".package-lock.json");
@@ -61,13 +61,12 @@ if (!existsSync(localNode)) {
 }
 const v = spawnSync(localNode, ["--version"], { encoding: "utf8" });
 const version = (v.stdout ?? "").trim();
-const major = Number.parseInt(version.replace(/^v/, ""), 10);
-if (v.status !== 0 || !Number.isFinite(major)) {
+if (v.status !== 0 || !/^v\d+\./.test(version)) {
   fail(`could not run ${localNode} --version: ${v.stderr || v.error?.message || "no output"}`);
 }
-if (major < MIN_NODE_MAJOR) {
+if (!isAtLeast(version, MIN_NODE)) {
   fail(
-    `${localNode} is ${version}, but this project needs Node >= ${MIN_NODE_MAJOR}. ` +
+    `${localNode} is ${version}, but this project needs Node >= ${MIN_NODE}. ` +
       "Remove node_modules and run `npm ci` so the pinned Node is installed.",
   );
 }

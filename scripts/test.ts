@@ -5,20 +5,31 @@
 //   npm test -- test/e2e/smoke.test.ts    only files whose path contains an argument
 //   npm test -- --test-name-pattern=foo   any --test-* flag is passed on to node's test runner
 //
-// When any e2e file is selected, it builds/installs the tools if needed, starts ONE environment
+// When any e2e file is selected, it builds/installs the tools if needed (the control plane, moto, and
+// the extra tools that the selected files declare with needTool(), see test/support/tools.ts), starts ONE environment
 // (kube-apiserver + etcd + seeded moto) for the whole run, passes it to the tests through the
 // SETPOINT_TEST_* variables (see test/support/env.ts), runs a single `node --test` child so the closing
 // summary is node's own, stops the environment (also on Ctrl-C), and exits with the child's code.
 
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Environment, prepareTools, startEnvironment } from "../controlplane/env.ts";
-import { registerCleanup, spawnManaged } from "../controlplane/process.ts";
-import { ENV_AWS_ENDPOINT, ENV_AWS_REGION, ENV_KUBECONFIG, ENV_MOTO_URL } from "../test/support/env.ts";
+import { CHECKOUT_HINT, requireNode } from "../bin/node-version.mjs";
+import type { Environment } from "../controlplane/env.ts";
+import type { ToolName } from "../controlplane/tools.ts";
 
-const MIN_NODE_MAJOR = 22;
+// Before anything heavy is imported: on an old Node, the test support's imports would crash first.
+requireNode("npm test", CHECKOUT_HINT);
+const { prepareTools, startEnvironment } = await import("../controlplane/env.ts");
+const { registerCleanup, spawnManaged } = await import("../controlplane/process.ts");
+const { isToolName, TOOL_NAMES } = await import("../controlplane/tools.ts");
+const { ENV_AWS_ENDPOINT, ENV_AWS_REGION, ENV_KUBECONFIG, ENV_MOTO_URL } = await import(
+  "../test/support/env.ts"
+);
+const { missingEnvName, neededToolNames, toolEnvName } = await import("../test/support/tools.ts");
+const { bundle } = await import("./bundle.ts");
+
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const SKIP_DIRS = new Set(["node_modules", ".git", ".venv", "dist", ".setpoint"]);
 const E2E_DIR = join("test", "e2e");
@@ -27,17 +38,6 @@ const DEFAULT_TEST_TIMEOUT_MS = 5 * 60_000;
 
 const say = (line: string) => console.error(`[test] ${line}`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-function checkNode(): void {
-  const major = Number.parseInt(process.versions.node.split(".")[0] ?? "0", 10);
-  if (major < MIN_NODE_MAJOR) {
-    say(
-      `Node ${process.versions.node} is too old: this project needs Node >= ${MIN_NODE_MAJOR}. ` +
-        "Run through `npm test`, which uses the Node in node_modules/.bin (installed from package.json).",
-    );
-    process.exit(1);
-  }
-}
 
 async function findTests(dir: string, out: string[] = []): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -55,6 +55,16 @@ interface Args {
   e2e: boolean;
   filters: string[];
   nodeFlags: string[];
+}
+
+/** The extra tools the given e2e files declare, in build order (the order of TOOL_NAMES). */
+async function toolsNeededBy(files: string[]): Promise<ToolName[]> {
+  const wanted = new Set<string>();
+  for (const f of files)
+    for (const n of neededToolNames(await readFile(join(root, f), "utf8"))) wanted.add(n);
+  const unknown = [...wanted].filter((n) => !isToolName(n));
+  if (unknown.length > 0) throw new Error(`needTool() names unknown tools: ${unknown.join(", ")}`);
+  return TOOL_NAMES.filter((n) => wanted.has(n));
 }
 
 function parseArgs(argv: string[]): Args {
@@ -89,7 +99,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function main(): Promise<number> {
-  checkNode();
   const args = parseArgs(process.argv.slice(2));
   const all = (await findTests(root)).sort();
   const isE2e = (f: string) => f.startsWith(E2E_DIR + sep);
@@ -112,12 +121,24 @@ async function main(): Promise<number> {
   let env: Environment | undefined;
   try {
     if (e2eFiles.length > 0) {
+      // The e2e tests run the shipped command (bin/setpoint.mjs), which runs the compiled build.
+      const built = await bundle();
+      say(`compiled build in dist/ in ${secs(built.millis)}`);
       const t0 = Date.now();
-      const tools = await prepareTools(say);
+      const extra = await toolsNeededBy(e2eFiles);
+      const tools = await prepareTools(say, extra);
+      const extraTimes = tools.tools.map((t) => `${t.name} ${"path" in t ? secs(t.ms) : "NOT BUILT"}`);
       say(
         `tools ready in ${secs(Date.now() - t0)} (kube-apiserver/etcd binaries ${secs(tools.timings.binaries)}, ` +
-          `moto venv ${secs(tools.timings.motoVenv)})`,
+          `moto venv ${secs(tools.timings.motoVenv)}${extraTimes.length > 0 ? `, ${extraTimes.join(", ")}` : ""})`,
       );
+      for (const t of tools.tools) {
+        if ("path" in t) childEnv[toolEnvName(t.name)] = t.path;
+        else {
+          childEnv[missingEnvName(t.name)] = t.reason;
+          say(`the tests that need ${t.name} will be SKIPPED: ${t.reason}`);
+        }
+      }
       env = await startEnvironment(say, tools);
       say(
         `environment up in ${secs(env.timings.start)}: kube-apiserver ${env.kube.server}, ` +

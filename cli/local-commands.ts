@@ -1,0 +1,28 @@
+// The commands that run a local environment (a kube-apiserver and etcd built from the Go module proxy,
+// moto from PyPI). They need a checkout of the repository, so only cli/main.ts adds them; the compiled
+// build (bin/setpoint.mjs) ships without them and without their tools.
+import type { Command } from "commander";
+
+export function addLocalCommands(root: Command): Command {
+  root
+    .command("demo")
+    .description(
+      "start a local control plane and AWS emulator, run the controller on the examples, and show drift being corrected",
+    )
+    .option("--keep", "keep the environment running after the demo until Ctrl-C")
+    .action(async (opts: { keep?: boolean }) => {
+      const { runDemo } = await import("./demo.ts");
+      await runDemo(opts);
+    });
+
+  root
+    .command("env")
+    .description(
+      "start a local kube-apiserver and AWS emulator with a ProviderConfig for it, and keep them running until Ctrl-C",
+    )
+    .action(async () => {
+      const { runEnv } = await import("./demo.ts");
+      await runEnv();
+    });
+  return root;
+}

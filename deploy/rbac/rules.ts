@@ -1,0 +1,126 @@
+// The Kubernetes RBAC that the controller needs: the one source for the Helm chart, the kustomize base
+// and the tests that run the controller under exactly these rules. `npm run deploy:generate` writes
+// them into deploy/helm/setpoint/files/rbac/, and deploy/generate.test.ts fails when that copy is stale.
+//
+// Each rule names the code that makes the call. A verb that no code path uses is not here; a verb that
+// is missing fails test/e2e/chart-rbac.test.ts, which runs the controller under the chart's
+// ServiceAccount token and reconciles a SqlInstance to Ready.
+//
+// The rules follow the registry (providers/index.ts, AWS.crds), so a new managed kind gets its rules by
+// being registered there. Kinds of another API group get rules for that group.
+
+import type { KindDefinition } from "../../controller/api/index.ts";
+import { DEFAULTS } from "../../controller/manager/defaults.ts";
+import { crdFor } from "../../crds/generate.ts";
+import { AWS } from "../../providers/index.ts";
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** The Lease the controller's leader election uses (DEFAULTS.leaderElection.name in controller/manager/defaults.ts). */
+export const LEADER_ELECTION_LEASE = DEFAULTS.leaderElection.name;
+
+function byGroup(kinds: readonly KindDefinition[]): Map<string, KindDefinition[]> {
+  const out = new Map<string, KindDefinition[]>();
+  for (const k of kinds) {
+    const g = k.group;
+    out.set(g, [...(out.get(g) ?? []), k]);
+  }
+  return out;
+}
+
+/**
+ * Cluster-wide: the managed kinds live in every tenant namespace, ProviderConfigs are cluster-scoped,
+ * and the Secrets and Events the controller touches sit next to each resource.
+ */
+export function clusterRules(): PolicyRule[] {
+  const rules: PolicyRule[] = [];
+  for (const [group, kinds] of byGroup(AWS.crds)) {
+    const managed = kinds.filter((k) => k.managed).map((k) => k.plural);
+    const readOnly = kinds.filter((k) => !k.managed).map((k) => k.plural);
+    if (managed.length > 0) {
+      rules.push(
+        // list + watch: the Reflector (controller/kube/reflector.ts, KubeListerWatcher in client.ts).
+        // get: KubeManagedStore re-reads an object after a conflict (controller/kube/managed-store.ts).
+        // patch: finalizers, the external-name annotation and late-initialized forProvider fields
+        // (KubeManagedStore.patchMetadata / patchForProvider).
+        { apiGroups: [group], resources: managed, verbs: ["get", "list", "watch", "patch"] },
+        // update: the status subresource is written with a PUT of the status (writeStatus).
+        { apiGroups: [group], resources: managed.map((p) => `${p}/status`), verbs: ["update"] },
+        // The Secrets setpoint writes carry an ownerReference with blockOwnerDeletion, which the
+        // OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift and some hardened
+        // clusters, and in the test apiserver) allows only to whom may update the owner's finalizers.
+        { apiGroups: [group], resources: managed.map((p) => `${p}/finalizers`), verbs: ["update"] },
+      );
+    }
+    if (readOnly.length > 0) {
+      // list + watch: the ProviderConfig Reflector (controller/manager/manager.ts); providers read ProviderConfigs
+      // from its cache (controller/cached-kube-access.ts), so no get.
+      rules.push({ apiGroups: [group], resources: readOnly, verbs: ["list", "watch"] });
+    }
+  }
+  rules.push(
+    // get: credentials named by a ProviderConfig's secretRef (any namespace the administrator chose) and
+    // password Secrets named by a resource (providers/aws/shared/connection.ts, rds/password.ts).
+    // create + update: generated passwords and connection Secrets, next to each resource
+    // (controller/kube/secrets.ts upsertOwnedSecret: create, or a PUT of the whole Secret).
+    // No list or watch: the controller cannot enumerate Secrets, it reads only the ones it is named.
+    // No delete either. Under OwnerReferencesPermissionEnforcement, adding an ownerReference to a Secret
+    // that already exists (upsertOwnedSecret taking over an empty Secret that no one controls) is allowed
+    // only to whom may delete it; that rare path is then refused and reported (Synced=False), which is
+    // better than letting the controller delete any Secret in the cluster.
+    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update"] },
+    // create + patch: Events on each resource, in its namespace; repeats are patched to bump their
+    // count (controller/kube/events.ts KubeEventSink).
+    { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+  );
+  return rules;
+}
+
+/**
+ * Only with --install-crds: the controller server-side applies its CRDs at start and waits for them to
+ * be Established (cli/install-crds.ts). Limited to setpoint's own CRDs by name; applying a CRD that
+ * exists is a patch.
+ */
+export function crdRules(): PolicyRule[] {
+  const names = AWS.crds.map((k) => (crdFor(k) as { metadata: { name: string } }).metadata.name);
+  return [
+    {
+      apiGroups: ["apiextensions.k8s.io"],
+      resources: ["customresourcedefinitions"],
+      verbs: ["get", "patch"],
+      resourceNames: names,
+    },
+  ];
+}
+
+/**
+ * Server-side apply of a CRD that does not exist yet is a create, which RBAC checks as `create` (seen on
+ * the test apiserver: get + patch by name are refused with "cannot create resource"), and a create cannot
+ * be limited by name. So only for installs that skip the chart's crds/.
+ */
+export function crdCreateRules(): PolicyRule[] {
+  return [
+    { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["create"] },
+  ];
+}
+
+/**
+ * In the leader election namespace only: the Lease (controller/kube/leader-election.ts KubeLeaseClient:
+ * read, create, replace). get and update are limited to its name; create cannot be.
+ */
+export function leaderElectionRules(): PolicyRule[] {
+  return [
+    {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      verbs: ["get", "update"],
+      resourceNames: [LEADER_ELECTION_LEASE],
+    },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+  ];
+}
