@@ -12,8 +12,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { heapFlags } from "../../bin/heap-flags.mjs";
+import { HEAP_ENV, heapFlags } from "../../bin/heap-flags.mjs";
 import { freePort } from "../../controlplane/ports.ts";
 import { bundle, esbuildOptions, ROOT } from "../../scripts/bundle.ts";
 import { scrape, sum } from "./prom.ts";
@@ -26,6 +27,8 @@ export type Program = "setpoint-run" | "widget";
 export interface Launch {
   command: string;
   args: string[];
+  /** A module that loads the whole program without running it, for the "after imports" reading. */
+  importable?: { module: string; nodeArgs: string[] };
 }
 
 /** Builds `program` into `dir` (bundle) or points at the sources (tsx); returns how to start it. */
@@ -42,7 +45,11 @@ export async function prepareController(program: Program, b: Build, dir: string)
     // As the package ships: bin/setpoint.mjs imports ../dist/setpoint.mjs.
     await bundle({ outdir: join(dir, "dist"), minify: true });
     cpSync(join(ROOT, "bin"), join(dir, "bin"), { recursive: true });
-    return { command: process.execPath, args: [join(dir, "bin", "setpoint.mjs"), "run"] };
+    return {
+      command: process.execPath,
+      args: [join(dir, "bin", "setpoint.mjs"), "run"],
+      importable: { module: join(dir, "dist", "setpoint.mjs"), nodeArgs: [] },
+    };
   }
   const opts = esbuildOptions(join(dir, "widget"), true);
   await build({
@@ -52,11 +59,24 @@ export async function prepareController(program: Program, b: Build, dir: string)
   return { command: process.execPath, args: [join(dir, "widget", "widget-controller.mjs")] };
 }
 
-/** "launcher": the flags bin/heap-flags.mjs sets (no container limit here unless given); "none": V8's defaults. */
-export function nodeFlagsFor(spec: string, memoryLimitBytes?: number): string[] {
-  if (spec === "none") return [];
-  if (spec === "launcher") return heapFlags(memoryLimitBytes);
-  return spec.split(/\s+/).filter(Boolean);
+export interface Runtime {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * "launcher": the flags and environment bin/heap-flags.mjs sets (no container limit here unless
+ * given); "none": V8's and glibc's defaults; anything else: those flags.
+ */
+export function runtimeFor(spec: string, memoryLimitBytes?: number): Runtime {
+  if (spec === "none") return { nodeFlags: [], env: {} };
+  if (spec === "launcher") return { nodeFlags: heapFlags(memoryLimitBytes), env: { ...HEAP_ENV } };
+  return { nodeFlags: spec.split(/\s+/).filter(Boolean), env: {} };
+}
+
+export function describeRuntime(r: Runtime): string {
+  const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`);
+  return [...env, ...r.nodeFlags].join(" ") || "none";
 }
 
 export interface MemoryReading {
@@ -86,12 +106,34 @@ function procStatus(pid: number): { rss: number; anon: number; file: number; hwm
 }
 
 /** The RSS of `bare node` with these flags, after a second: the floor under every other figure. */
-export async function bareNodeRss(nodeFlags: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...nodeFlags, "-e", "setTimeout(() => {}, 60_000)"], {
+export async function bareNodeRss(r: Runtime): Promise<number> {
+  const child = spawn(process.execPath, [...r.nodeFlags, "-e", "setTimeout(() => {}, 60_000)"], {
     stdio: "ignore",
+    env: { ...process.env, ...r.env },
   });
   await sleep(1500);
   const m = procStatus(child.pid as number);
+  child.kill("SIGKILL");
+  return r1(m?.rss ?? 0);
+}
+
+/** The RSS once the program is loaded and nothing has started (its module imported, main not called). */
+export async function importedRss(launch: Launch, r: Runtime): Promise<number | undefined> {
+  if (!launch.importable) return undefined;
+  const { module, nodeArgs } = launch.importable;
+  const code = `await import(${JSON.stringify(pathToFileURL(module).href)}); setTimeout(() => {}, 60_000);`;
+  const child = spawn(process.execPath, [...r.nodeFlags, ...nodeArgs, "--input-type=module", "-e", code], {
+    stdio: "ignore",
+    cwd: ROOT,
+    env: { ...process.env, ...r.env },
+  });
+  let m: ReturnType<typeof procStatus>;
+  // Loaded when the RSS stops growing.
+  for (let i = 0, last = -1; i < 40; i++, await sleep(250)) {
+    m = procStatus(child.pid as number);
+    if (m && i > 4 && m.rss === last) break;
+    last = m?.rss ?? -1;
+  }
   child.kill("SIGKILL");
   return r1(m?.rss ?? 0);
 }
@@ -144,7 +186,9 @@ export class ControllerProcess {
     launch: Launch,
     o: {
       program: Program;
-      nodeFlags: string[];
+      runtime: Runtime;
+      /** Flags for this run only, e.g. --heapsnapshot-signal. */
+      extraFlags?: string[];
       kubeconfig: string;
       env: Record<string, string>;
       cwd?: string;
@@ -152,13 +196,14 @@ export class ControllerProcess {
   ): Promise<ControllerProcess> {
     const address = `127.0.0.1:${await freePort()}`;
     const metricsVar = o.program === "widget" ? "WIDGET_METRICS_ADDRESS" : "SETPOINT_METRICS_ADDRESS";
-    const child = spawn(launch.command, [...o.nodeFlags, ...launch.args], {
+    const child = spawn(launch.command, [...o.runtime.nodeFlags, ...(o.extraFlags ?? []), ...launch.args], {
       env: {
         ...process.env,
         KUBECONFIG: o.kubeconfig,
         [metricsVar]: address,
-        // The benchmark gives the flags itself; the launcher's re-exec must not add others.
+        // The benchmark gives the flags (and their environment) itself; the re-exec must not add others.
         SETPOINT_HEAP_FLAGS: "off",
+        ...o.runtime.env,
         ...o.env,
       },
       ...(o.cwd ? { cwd: o.cwd } : {}),
