@@ -42,7 +42,11 @@ describe("the heap flags for a controller", () => {
   }
 
   it("sets a small young generation and size-first heap growth always, and an old-space ceiling only under a limit", () => {
-    assert.deepEqual(heapFlags(undefined), ["--max-semi-space-size=2", "--optimize-for-size"]);
+    assert.deepEqual(heapFlags(undefined), [
+      "--max-semi-space-size=2",
+      "--optimize-for-size",
+      "--v8-pool-size=1",
+    ]);
     assert.deepEqual(heapFlags(256 * MB).at(-1), "--max-old-space-size=160");
   });
 
@@ -50,18 +54,25 @@ describe("the heap flags for a controller", () => {
     const wanted = heapFlags(256 * MB);
     assert.deepEqual(missingFlags(wanted, ["--max-semi-space-size=4"], "--max_old_space_size=300"), [
       "--optimize-for-size",
+      "--v8-pool-size=1",
     ]);
     assert.deepEqual(missingFlags(wanted, [...wanted]), []);
   });
 
   it("re-executes the same process with the flags, once", () => {
     const script = fileURLToPath(new URL("./heap-flags.mjs", import.meta.url));
-    const probe = `import { reexecWithHeapFlags } from ${JSON.stringify(script)}; reexecWithHeapFlags(); console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv }));`;
-    const { SETPOINT_HEAP_FLAGS: _off, SETPOINT_HEAP_FLAGS_APPLIED: _done, ...env } = process.env;
+    const probe = `import { reexecWithHeapFlags } from ${JSON.stringify(script)}; reexecWithHeapFlags(); console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX }));`;
+    const {
+      SETPOINT_HEAP_FLAGS: _off,
+      SETPOINT_HEAP_FLAGS_APPLIED: _done,
+      MALLOC_ARENA_MAX: _a,
+      ...env
+    } = process.env;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", probe], { env, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { execArgv: string[] };
+    const out = JSON.parse(r.stdout) as { execArgv: string[]; arenas?: string };
     assert.ok(out.execArgv.includes("--max-semi-space-size=2"), r.stdout);
+    assert.equal(out.arenas, "2");
     assert.ok(out.execArgv.includes("--optimize-for-size"), r.stdout);
     const off = spawnSync(process.execPath, ["--input-type=module", "-e", probe], {
       env: { ...env, SETPOINT_HEAP_FLAGS: "off" },
