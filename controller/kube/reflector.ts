@@ -9,10 +9,12 @@
 // backoff and jitter. Every watch asks the server to end it after a randomised timeoutSeconds, and a
 // client-side watchdog aborts and re-opens a watch that stays silent for longer than expected, which is
 // how a dead connection that never reports an error (a hung apiserver, a dropped NAT entry) is noticed.
-// The cache holds transformed objects (managedFields dropped by default) to keep 10,000 objects small.
+// The cache holds transformed objects (cache-transform.ts: managedFields dropped, strings shared) to keep
+// 10,000 objects small.
 import type { Clock, Timer } from "../clock.ts";
 import { realClock } from "../clock.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
+import { compactForCache } from "./cache-transform.ts";
 import {
   KubeListerWatcher,
   type KubeListerWatcherOptions,
@@ -21,6 +23,8 @@ import {
 } from "./client.ts";
 import { describeError, isGone, isStatusGone } from "./errors.ts";
 import { type KubeLogger, silentLogger } from "./log.ts";
+
+export { compactForCache, stripForCache } from "./cache-transform.ts";
 
 /** The parts of an object the reflector reads. */
 export interface KubeObject {
@@ -79,26 +83,6 @@ export function objectKey(obj: KubeObject): string | undefined {
   if (!name) return undefined;
   const ns = obj.metadata?.namespace;
   return ns ? `${ns}/${name}` : name;
-}
-
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
-/**
- * The default cache transform: drops metadata.managedFields and kubectl's last-applied annotation,
- * which together are often larger than the object itself and which the engine never reads. Writes go
- * through merge patches, so a cached copy without them never erases them on the server.
- */
-export function stripForCache<T extends KubeObject>(obj: T): T {
-  const meta = obj.metadata;
-  if (!meta) return obj;
-  const hasLastApplied = meta.annotations !== undefined && LAST_APPLIED in meta.annotations;
-  if (meta.managedFields === undefined && !hasLastApplied) return obj;
-  const { managedFields: _dropped, ...rest } = meta;
-  if (hasLastApplied && meta.annotations) {
-    const { [LAST_APPLIED]: _big, ...annotations } = meta.annotations;
-    rest.annotations = annotations;
-  }
-  return { ...obj, metadata: rest };
 }
 
 /**
@@ -182,7 +166,7 @@ export interface ReflectorTuning<T extends KubeObject> {
   /** Used in logs; defaults to "plural.group". */
   name?: string;
   handlers?: ReflectorHandlers<T>;
-  /** Applied to every object before it is cached and handed to handlers. Defaults to stripForCache. */
+  /** Applied to every object before it is cached and handed to handlers. Defaults to compactForCache. */
   transform?: (obj: T) => T;
   /** Objects per list page. */
   pageSize?: number;
@@ -258,7 +242,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
       this.#name = opts.name ?? (group ? `${plural}.${group}` : plural);
     }
     if (opts.handlers) this.#handlers.push(opts.handlers);
-    this.#transform = opts.transform ?? stripForCache;
+    this.#transform = opts.transform ?? compactForCache;
     this.#pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? DEFAULT_MIN_WATCH_TIMEOUT_SECONDS;
     this.#random = opts.random ?? Math.random;
@@ -413,7 +397,8 @@ export class Reflector<T extends KubeObject = KubeObject> {
       resourceVersion = page.resourceVersion;
       cont = page.continue || undefined;
       // The wire objects are whatever the server holds for this type; T is the caller's view of them.
-      this.#emit(diff.page((page.items as T[]).map(this.#transform)));
+      // A lambda, not map(this.#transform): map would pass the index as the transform's second argument.
+      this.#emit(diff.page((page.items as T[]).map((item) => this.#transform(item))));
     } while (cont !== undefined);
     this.#emit(diff.finish());
     this.#resourceVersion = resourceVersion;
