@@ -26,6 +26,7 @@ import { EMULATOR_CREDENTIALS, SEED_REGION } from "../localstack/seed.ts";
 import { AWS } from "../providers/index.ts";
 import { applyObjects, readManifests } from "./apply.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
+import { type ChartInstall, installChart } from "./env-chart.ts";
 import { installCrds } from "./install-crds.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
 
@@ -312,7 +313,12 @@ export async function applyEmulatorProviderConfig(kc: KubeConfig, endpoint: stri
 }
 
 /** What `setpoint env` prints once everything is up: where things are and the next commands. */
-function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: string }): string {
+function envUsage(env: {
+  kubeconfigPath: string;
+  server: string;
+  awsEndpoint: string;
+  chart?: ChartInstall;
+}): string {
   const examples = relative(process.cwd(), EXAMPLES) || ".";
   const credentials = `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${SEED_REGION}`;
   const steps: [string, string][] = [
@@ -330,6 +336,7 @@ function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: st
     `  kube-apiserver  ${env.server} (setpoint's CRDs installed)`,
     `  AWS emulator    ${env.awsEndpoint} (moto, seeded with the network that ${examples}/ refers to)`,
     `  ProviderConfig  default → ${env.awsEndpoint}, credentials in Secret setpoint-system/aws-emulator-credentials`,
+    ...chartUsage(env.chart),
     "",
     "In another shell:",
     `  export KUBECONFIG=${env.kubeconfigPath}`,
@@ -341,8 +348,19 @@ function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: st
   ].join("\n");
 }
 
+/** The chart's lines in the usage: what was installed, or why not; nothing when it was not asked for. */
+function chartUsage(chart: ChartInstall | undefined): string[] {
+  if (!chart) return [];
+  if (!chart.installed) return [`  Helm chart      NOT installed: ${chart.reason}`];
+  return [
+    `  Helm chart      release ${chart.release} in namespace ${chart.namespace} (${chart.helm})`,
+    `                  ${chart.summary}`,
+    "                  There is no kubelet here, so its pods do not start: run the controller as below.",
+  ];
+}
+
 /** `setpoint env`: the local control plane and emulator, for trying things by hand. */
-export async function runEnv(): Promise<void> {
+export async function runEnv(opts: { chart?: boolean } = {}): Promise<void> {
   const env = await startEnvironment((line) => say(`    ${line}`));
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -352,11 +370,15 @@ export async function runEnv(): Promise<void> {
     const kc = loadKubeConfig(env.kube.kubeconfigPath);
     await installCrds(kc);
     await applyEmulatorProviderConfig(kc, env.moto.endpoint);
+    const chart = opts.chart
+      ? await installChart(env.kube.kubeconfigPath, (line) => say(`    ${line}`))
+      : undefined;
     process.stdout.write(
       envUsage({
         kubeconfigPath: env.kube.kubeconfigPath,
         server: env.kube.server,
         awsEndpoint: env.moto.endpoint,
+        chart,
       }),
     );
     await stopped;

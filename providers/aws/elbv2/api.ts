@@ -49,6 +49,7 @@ import {
   SetSubnetsCommand,
   type SetSubnetsCommandInput,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { withoutBlindResend } from "../shared/index.ts";
 
 export interface Elbv2Api {
   describeLoadBalancers(
@@ -76,7 +77,15 @@ export interface Elbv2Api {
   deleteTargetGroup(input: DeleteTargetGroupCommandInput): Promise<unknown>;
 }
 
-/** Elbv2Api over an SDK client (normally the shared one for the connection). */
+/**
+ * Elbv2Api over an SDK client (normally the shared one for the connection).
+ * CreateLoadBalancer and CreateListener are never re-sent blindly: moto makes
+ * a second load balancer with the same name, and a second listener on the
+ * same port, where AWS would answer idempotently or refuse. CreateTargetGroup
+ * may be: target group names are unique everywhere, and a repeated create is
+ * answered with the existing group or DuplicateTargetGroupName, which
+ * client.ts resolves by looking the group up.
+ */
 export function sdkElbv2Api(client: ElasticLoadBalancingV2Client): Elbv2Api {
   return {
     describeLoadBalancers: (i) => client.send(new DescribeLoadBalancersCommand(i)),
@@ -84,9 +93,9 @@ export function sdkElbv2Api(client: ElasticLoadBalancingV2Client): Elbv2Api {
     describeLoadBalancerAttributes: (i) => client.send(new DescribeLoadBalancerAttributesCommand(i)),
     describeTargetGroups: (i) => client.send(new DescribeTargetGroupsCommand(i)),
     describeListeners: (i) => client.send(new DescribeListenersCommand(i)),
-    createLoadBalancer: (i) => client.send(new CreateLoadBalancerCommand(i)),
+    createLoadBalancer: (i) => client.send(withoutBlindResend(new CreateLoadBalancerCommand(i))),
     createTargetGroup: (i) => client.send(new CreateTargetGroupCommand(i)),
-    createListener: (i) => client.send(new CreateListenerCommand(i)),
+    createListener: (i) => client.send(withoutBlindResend(new CreateListenerCommand(i))),
     setSubnets: (i) => client.send(new SetSubnetsCommand(i)),
     setSecurityGroups: (i) => client.send(new SetSecurityGroupsCommand(i)),
     setIpAddressType: (i) => client.send(new SetIpAddressTypeCommand(i)),

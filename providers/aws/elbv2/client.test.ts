@@ -160,8 +160,8 @@ describe("LoadBalancerClient.observeMany", () => {
     for (const mr of mrs) await created(fake, mr);
     const obs = await new LoadBalancerClient(fake).observeMany(mrs);
     assert.ok([...obs.values()].every((o) => o.exists && o.drift.length === 0));
-    // 45 names → 3 DescribeLoadBalancers; 45 TG names → 3; 45 listener ARNs → 3; 90 tag ARNs → 5.
-    assert.equal(fake.count("describeLoadBalancers"), 3);
+    // 45 names → 1 listed page of DescribeLoadBalancers; 45 TG names → 3; 45 listener ARNs → 3; 90 tag ARNs → 5.
+    assert.equal(fake.count("describeLoadBalancers"), 1);
     assert.equal(fake.count("describeTargetGroups"), 3);
     assert.equal(fake.count("describeListeners"), 3);
     assert.equal(fake.count("describeTags"), 5);
@@ -332,5 +332,77 @@ describe("LoadBalancerClient.delete", () => {
       ForeignResourceError,
     );
     assert.equal(fake.lbs.size, 1);
+  });
+});
+
+describe("LoadBalancerClient with two load balancers of one name (possible in moto, not in AWS)", () => {
+  /** A second load balancer with the resource's name, as a create sent twice leaves behind. */
+  function duplicateOf(fake: FakeElb, mr: LoadBalancerManaged, tags = own(mr)): string {
+    return fake.addLoadBalancer(externalNameOf(mr), tags, { CreatedTime: new Date("2030-01-01T00:00:00Z") });
+  }
+
+  it("reports the duplicate without touching anything, and update deletes it, keeping the recorded one", async () => {
+    const fake = new FakeElb();
+    const mr = managed("web");
+    const client = await created(fake, mr);
+    const recorded = mr.status!.atProvider!.arn;
+    const extra = duplicateOf(fake, mr);
+    const obs = await client.observe(mr);
+    assert.deepEqual(obs.drift, [{ path: "(duplicates)", desired: [], observed: [extra] }]);
+    assert.equal(
+      obs.atProvider?.arn,
+      recorded,
+      "the recorded one is the resource, though DescribeLoadBalancers by name shows the newer",
+    );
+    assert.deepEqual(
+      fake.ops().filter((op) => !op.startsWith("describe")),
+      [],
+    );
+    await client.update(mr, obs);
+    assert.deepEqual(
+      fake.ops().filter((op) => !op.startsWith("describe")),
+      ["deleteLoadBalancer"],
+    );
+    assert.deepEqual([...fake.lbs.keys()], [recorded]);
+    assert.deepEqual((await client.observe(mr)).drift, []);
+  });
+
+  it("keeps the oldest when status recorded none", async () => {
+    const fake = new FakeElb();
+    const mr = managed("web");
+    const client = await created(fake, mr);
+    const first = mr.status!.atProvider!.arn;
+    duplicateOf(fake, mr);
+    mr.status = {};
+    const obs = await client.observe(mr);
+    assert.equal(obs.atProvider?.arn, first);
+  });
+
+  it("leaves a same-named load balancer that is not ours alone, and says so in a terminal error", async () => {
+    const fake = new FakeElb();
+    const mr = managed("web");
+    const client = await created(fake, mr);
+    const theirs = duplicateOf(fake, mr, {
+      "setpoint.dev/uid": "someone-else",
+      "setpoint.dev/owner": "team-b/web",
+    });
+    const obs = await client.observe(mr);
+    assert.deepEqual(
+      obs.drift.map((d) => d.path),
+      ["(duplicates)"],
+    );
+    await rejectsWithCode(client.update(mr, obs), "ForeignOwner");
+    assert.ok(fake.lbs.has(theirs), "never deleted");
+    assert.equal(fake.count("deleteLoadBalancer"), 0);
+  });
+
+  it("deletes every load balancer of the name when the resource is deleted, leaving none behind", async () => {
+    const fake = new FakeElb();
+    const mr = managed("web");
+    const client = await created(fake, mr);
+    duplicateOf(fake, mr);
+    await client.delete(mr, await client.observe(mr), {});
+    assert.equal(fake.count("deleteLoadBalancer"), 2);
+    assert.equal(fake.lbs.size, 0);
   });
 });

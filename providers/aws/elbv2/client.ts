@@ -44,6 +44,7 @@ import {
   isLoadBalancerNotFound,
   isTargetGroupNotFound,
 } from "./errors.ts";
+import { loadBalancersByName, primaryAndDuplicates } from "./load-balancers-by-name.ts";
 import {
   type Blocked,
   compare,
@@ -248,13 +249,26 @@ export class LoadBalancerClient
   ): Promise<DeleteResult> {
     try {
       const t = targetOf(mr);
-      const lb = await this.#findLoadBalancer(t.name);
-      if (lb) await this.#deleteLoadBalancer(t, lb, options);
+      // Every load balancer of the name that is ours, duplicates included, or
+      // one would be left behind. A duplicate without our uid tag (moto
+      // allows one name twice; AWS does not) is not ours to delete.
+      const lbs = (await loadBalancersByName(this.#api, [t.name])).get(t.name) ?? [];
+      let ours = 0;
+      if (lbs.length > 0) {
+        const { primary, duplicates } = primaryAndDuplicates(lbs, mr.status?.atProvider?.arn);
+        await this.#deleteLoadBalancer(t, primary, options);
+        ours++;
+        for (const d of duplicates) {
+          if (!isOwned(await this.#tagsOf(d.LoadBalancerArn!), t.ctx.uid)) continue;
+          await this.#deleteLoadBalancer(t, d, options);
+          ours++;
+        }
+      }
       // Target groups last: AWS refuses to delete one a listener still uses.
       // Right after the load balancer goes they may still count as in use;
       // then the next round (the resource still "exists") tries again.
       const remaining = await this.#deleteTargetGroups(t);
-      return { gone: !lb && remaining === 0 };
+      return { gone: ours === 0 && remaining === 0 };
     } catch (err) {
       throw classifyAwsError(err, ELBV2_TERMINAL_CODES);
     }
@@ -320,6 +334,12 @@ export class LoadBalancerClient
     const listenerTags = ownerTags(t.mr);
     for (const op of ops) {
       switch (op.kind) {
+        case "DeleteDuplicateLoadBalancer":
+          // Its listeners go with it; its target groups are the resource's own, shared by name.
+          await ignoring(isLoadBalancerNotFound, () =>
+            this.#api.deleteLoadBalancer({ LoadBalancerArn: op.arn }),
+          );
+          break;
         case "SetSubnets":
           await this.#api.setSubnets({ LoadBalancerArn: lbArn, Subnets: op.subnets });
           break;
@@ -396,10 +416,11 @@ export class LoadBalancerClient
 
   /**
    * The state of every target's load balancer, target groups and listeners.
-   * Calls that take lists (load balancers and target groups by name,
-   * listeners by ARN, tags) are shared by all targets, 20 at a time; only
-   * attributes, and listeners not yet known by ARN, cost a call per load
-   * balancer.
+   * Load balancers are listed, 400 to a page, so that two holding one name
+   * are both seen (load-balancers-by-name.ts). Calls that take lists (target
+   * groups by name, listeners by ARN, tags) are shared by all targets, 20 at
+   * a time; only attributes, and listeners not yet known by ARN, cost a call
+   * per load balancer.
    */
   async #gather(
     targets: Target[],
@@ -407,16 +428,16 @@ export class LoadBalancerClient
   ): Promise<Map<string, Gathered>> {
     const c = this.#concurrency;
     const lbNames = [...new Set(targets.map((t) => t.name).filter((n) => !seeds.has(n)))];
-    const sdkLbs = await describeInBatches(
-      lbNames,
-      ELBV2_BATCH_SIZE,
-      c,
-      async (chunk) => (await this.#api.describeLoadBalancers({ Names: chunk })).LoadBalancers ?? [],
-      isLoadBalancerNotFound,
-    );
+    const named = await loadBalancersByName(this.#api, lbNames);
     const lbByName = new Map<string, SdkLoadBalancer>();
-    for (const lb of sdkLbs)
-      if (lb.LoadBalancerName && !lbByName.has(lb.LoadBalancerName)) lbByName.set(lb.LoadBalancerName, lb);
+    const duplicatesByName = new Map<string, SdkLoadBalancer[]>();
+    for (const t of targets) {
+      const found = named.get(t.name);
+      if (!found || lbByName.has(t.name)) continue;
+      const { primary, duplicates } = primaryAndDuplicates(found, t.mr.status?.atProvider?.arn);
+      lbByName.set(t.name, primary);
+      if (duplicates.length > 0) duplicatesByName.set(t.name, duplicates);
+    }
     for (const [name, seed] of seeds) lbByName.set(name, seed.lb);
 
     const present = targets.filter((t) => lbByName.has(t.name));
@@ -443,15 +464,20 @@ export class LoadBalancerClient
     const tgByAwsName = new Map(sdkTgs.map((tg) => [tg.TargetGroupName!, tg]));
     const attributes = new Map(attributesByLb);
 
-    // Tags: load balancers, target groups, and listeners on ports the spec
-    // does not name (the only ones whose ownership decides anything).
+    // Tags: load balancers (and their duplicates), target groups, and
+    // listeners on ports the spec does not name or that two listeners hold
+    // (the only ones whose ownership decides anything).
     const tagArns: string[] = [];
     for (const t of present) {
       const lbArn = lbByName.get(t.name)!.LoadBalancerArn!;
       if (!seeds.has(t.name)) tagArns.push(lbArn);
+      for (const d of duplicatesByName.get(t.name) ?? []) tagArns.push(d.LoadBalancerArn!);
       const ports = new Set((t.fp.listeners ?? []).map((l) => l.port));
-      for (const l of listenersByLb.get(lbArn) ?? [])
-        if (!ports.has(l.Port ?? 0)) tagArns.push(l.ListenerArn!);
+      const listeners = listenersByLb.get(lbArn) ?? [];
+      const held = new Map<number, number>();
+      for (const l of listeners) held.set(l.Port ?? 0, (held.get(l.Port ?? 0) ?? 0) + 1);
+      for (const l of listeners)
+        if (!ports.has(l.Port ?? 0) || held.get(l.Port ?? 0)! > 1) tagArns.push(l.ListenerArn!);
     }
     for (const tg of sdkTgs) tagArns.push(tg.TargetGroupArn!);
     const tags = await this.#tagsByArn(tagArns);
@@ -486,6 +512,13 @@ export class LoadBalancerClient
       };
       const attrs = attributes.get(arn);
       if (attrs) observed.attributes = attrs;
+      const duplicates = duplicatesByName.get(t.name);
+      if (duplicates) {
+        observed.duplicates = duplicates.map((d) => {
+          const dTags = tags.get(d.LoadBalancerArn!);
+          return { arn: d.LoadBalancerArn!, ...(dTags ? { tags: dTags } : {}) };
+        });
+      }
       out.set(t.name, { observed, targetGroups });
     }
     return out;

@@ -43,10 +43,13 @@ export class FakeElb implements Elbv2Api {
 
   /** Seeds a load balancer as if created earlier (e.g. by a create whose response was lost). */
   addLoadBalancer(name: string, tags: Record<string, string>, extra: Partial<LoadBalancer> = {}): string {
-    const arn = `arn:lb/${name}/${this.#id()}`;
+    const id = this.#id();
+    const arn = `arn:lb/${name}/${id}`;
     this.lbs.set(arn, {
       LoadBalancerArn: arn,
       LoadBalancerName: name,
+      // In creation order, as AWS reports it.
+      CreatedTime: new Date(Date.UTC(2024, 0, 1) + Number.parseInt(id, 16) * 1000),
       DNSName: `${name}.elb.example`,
       VpcId: "vpc-1",
       State: { Code: "active" },
@@ -92,8 +95,16 @@ export class FakeElb implements Elbv2Api {
   async describeLoadBalancers(input: Parameters<Elbv2Api["describeLoadBalancers"]>[0]) {
     this.#log("describeLoadBalancers", input);
     const all = [...this.lbs.values()];
-    if (!input.Names) return this.#out({ LoadBalancers: all });
-    const found = input.Names.map((n) => all.find((lb) => lb.LoadBalancerName === n));
+    if (!input.Names) {
+      const start = input.Marker ? Number(input.Marker) : 0;
+      const end = start + (input.PageSize ?? 400);
+      return this.#out({
+        LoadBalancers: all.slice(start, end),
+        ...(end < all.length ? { NextMarker: String(end) } : {}),
+      });
+    }
+    // Like moto, a name held twice shows its newest holder only.
+    const found = input.Names.map((n) => all.findLast((lb) => lb.LoadBalancerName === n));
     if (found.some((f) => !f)) throw awsError("LoadBalancerNotFoundException");
     return this.#out({ LoadBalancers: found as LoadBalancer[] });
   }

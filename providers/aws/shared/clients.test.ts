@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
+import { createServer, type Socket } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import type { CloudCallKey } from "../../../controller/provider.ts";
-import { destroySharedClients, sharedClient, sharedClientCount } from "./clients.ts";
+import {
+  type AwsClientConfig,
+  destroySharedClients,
+  SDK_CONNECTION_TIMEOUT_MS,
+  SDK_REQUEST_TIMEOUT_MS,
+  sharedClient,
+  sharedClientCount,
+} from "./clients.ts";
 import type { AwsConnection } from "./connection.ts";
 
 const EMPTY_DESCRIBE = `<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
@@ -96,5 +104,50 @@ describe("sharedClient", () => {
     );
     await assert.rejects(client.send(new DescribeDBInstancesCommand({})));
     assert.equal(stub.calls(), 3);
+  });
+
+  it("gives every client a request timeout, so a hung connection cannot stall a reconcile", () => {
+    let seen: AwsClientConfig | undefined;
+    sharedClient(conn("e"), "rds", (cfg) => {
+      seen = cfg;
+      return new RDSClient(cfg);
+    });
+    assert.deepEqual(seen?.requestHandler, {
+      requestTimeout: SDK_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      socketTimeout: SDK_REQUEST_TIMEOUT_MS,
+      connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
+    });
+  });
+
+  it("fails a call to a server that never answers with a TimeoutError, after every attempt", async () => {
+    // A real socket that accepts and stays silent, as a hung connection does.
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const c = { ...conn("f"), endpoint: `http://127.0.0.1:${port}`, key: `f/${port}` };
+      // The same options, shortened so the test takes a second, not 90.
+      const client = sharedClient(
+        c,
+        "rds",
+        (cfg) =>
+          new RDSClient({
+            ...cfg,
+            requestHandler: { ...cfg.requestHandler, requestTimeout: 150, socketTimeout: 150 },
+          }),
+      );
+      const started = Date.now();
+      await assert.rejects(client.send(new DescribeDBInstancesCommand({})), { name: "TimeoutError" });
+      assert.ok(Date.now() - started < 10_000, "gave up within seconds");
+      assert.equal(sockets.size, 3, "one connection per attempt");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });

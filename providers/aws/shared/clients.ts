@@ -8,6 +8,30 @@ import type { AwsConnection, StaticCredentials } from "./connection.ts";
 /** Few SDK-level retries: the engine's queue backs off and retries on top of them. */
 export const SDK_MAX_ATTEMPTS = 3;
 
+/**
+ * How long one HTTP attempt may wait for AWS's answer, and how long its
+ * socket may sit idle, before the SDK gives it up as a TimeoutError and
+ * retries it. Without it the SDK waits forever (the ELBv2 client sets no
+ * timeout at all, the RDS client only a 15-minute idle one), so one hung
+ * connection would stall a reconcile, and its worker, for good. AWS answers
+ * the calls setpoint makes in well under a second; 30s leaves room for a slow
+ * region or a loaded emulator, and bounds a hung call at SDK_MAX_ATTEMPTS ×
+ * 30s before the engine sees the error.
+ */
+export const SDK_REQUEST_TIMEOUT_MS = 30_000;
+
+/** How long opening a connection may take. */
+export const SDK_CONNECTION_TIMEOUT_MS = 5_000;
+
+/** The subset of the SDK's NodeHttpHandler options setpoint sets. */
+export interface AwsRequestHandlerOptions {
+  requestTimeout: number;
+  /** Without it the SDK only logs a warning when requestTimeout passes. */
+  throwOnRequestTimeout: true;
+  socketTimeout: number;
+  connectionTimeout: number;
+}
+
 /** The config sharedClient hands to a factory; it is valid input to any SDK v3 client constructor. */
 export interface AwsClientConfig {
   region: string;
@@ -15,6 +39,7 @@ export interface AwsClientConfig {
   credentials?: StaticCredentials;
   maxAttempts: number;
   retryMode: "standard";
+  requestHandler: AwsRequestHandlerOptions;
 }
 
 // Structural, so any SDK v3 client fits without depending on @smithy/types.
@@ -74,6 +99,12 @@ export function sharedClient<C extends SdkClient>(
     region: conn.region,
     maxAttempts: SDK_MAX_ATTEMPTS,
     retryMode: "standard",
+    requestHandler: {
+      requestTimeout: SDK_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      socketTimeout: SDK_REQUEST_TIMEOUT_MS,
+      connectionTimeout: SDK_CONNECTION_TIMEOUT_MS,
+    },
   };
   if (conn.endpoint !== undefined) config.endpoint = conn.endpoint;
   if (conn.credentials) config.credentials = { ...conn.credentials };

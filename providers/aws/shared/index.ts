@@ -19,6 +19,9 @@
 //   tagListToMap / tagMapToList, diffTags(desired, observed, {authoritative})
 //   → {set, remove} ("aws:" keys ignored, setpoint's own never removed),
 //   tagChangesToDrift → FieldDiff[] with paths forProvider.tags["key"].
+// - withoutBlindResend(command): the SDK re-sends it only after an answer that
+//   says it was not applied (for creates that are not idempotent); an unclear
+//   failure becomes a NotResentError for the engine to retry after observing.
 export {
   type AwsClientConfig,
   destroySharedClients,
@@ -42,6 +45,7 @@ export {
   SetpointCodes,
   ThrottlingErrorCodes,
 } from "./errors.ts";
+export { NotResentError, withoutBlindResend } from "./resend.ts";
 export {
   AWS_RESERVED_PREFIX,
   desiredTags,

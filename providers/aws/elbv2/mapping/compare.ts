@@ -2,6 +2,7 @@
 // into one drift list and one update plan in the order AWS accepts.
 import type { LoadBalancerForProvider } from "../../../../apis/aws/v1alpha1/loadbalancer.ts";
 import { compareAttributes } from "./attributes.ts";
+import { compareDuplicates } from "./duplicates.ts";
 import { compareListeners } from "./listeners.ts";
 import { compareLoadBalancer, compareLoadBalancerTags, type ObservedLoadBalancer } from "./load-balancer.ts";
 import { type Comparison, type DesiredContext, toComparison } from "./plan.ts";
@@ -22,6 +23,7 @@ export function compare(
   const targetGroups = compareTargetGroups(fp, observed, ctx);
   // Drift is reported in this order; the calls run in phase order (plan.ts).
   return toComparison([
+    compareDuplicates(observed, ctx),
     compareLoadBalancer(fp, observed),
     compareAttributes(fp.attributes, observed.attributes),
     compareLoadBalancerTags(observed, ctx),

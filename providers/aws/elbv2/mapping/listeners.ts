@@ -2,6 +2,8 @@
 // Create/ModifyListener input, and spec vs observed → drift and calls. A
 // listener's default action names a target group by its local name; the
 // SDK wants its ARN, so inputs take the local name → ARN map of the moment.
+// A second listener on a port the spec names (possible in moto only) is a
+// duplicate: deleted when it carries our uid, else reported.
 import type {
   Action,
   CreateListenerCommandInput,
@@ -16,6 +18,7 @@ import type {
 import type { FieldDiff } from "../../../../controller/provider.ts";
 import { SetpointCodes, tagMapToList } from "../../shared/index.ts";
 import { ABSENT, MISSING, PRESENT } from "./codes.ts";
+import { DUPLICATES_PATH } from "./duplicates.ts";
 import { setIf } from "./fields.ts";
 import { isForeign, isOwned } from "./ownership.ts";
 import type { DesiredContext, PartComparison, UpdateOp } from "./plan.ts";
@@ -157,13 +160,29 @@ export function compareListeners(
   const nameByTgArn = new Map(observed.targetGroups.map((t) => [t.arn, t.name]));
   const specListeners = fp.listeners ?? [];
   const specPorts = new Set(specListeners.map((l) => l.port));
-  const byPort = new Map<number, ObservedListener>();
-  for (const l of observed.listeners) if (!byPort.has(l.port)) byPort.set(l.port, l);
+  const byPort = new Map<number, ObservedListener[]>();
+  for (const l of observed.listeners) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
   for (const l of specListeners) {
     const path = listenerPath(l.port);
-    const o = byPort.get(l.port);
+    const [o, ...extras] = byPort.get(l.port) ?? [];
     const target = l.defaultAction.type === "forward" ? l.defaultAction.targetGroupName : undefined;
     const actionable = target === undefined || usableTargetGroups.has(target);
+    if (extras.length > 0) {
+      // Only where a port may be held twice (moto, after a create sent twice); the first is kept.
+      drift.push({
+        path: `${path}.${DUPLICATES_PATH}`,
+        desired: [],
+        observed: extras.map((x) => x.arn).sort(),
+      });
+      for (const x of extras) {
+        if (isOwned(x.tags, ctx.uid)) deletes.push({ kind: "DeleteListener", port: x.port, arn: x.arn });
+        else
+          blocked.push({
+            code: SetpointCodes.ForeignOwner,
+            message: `a second listener on port ${l.port} (${x.arn}) is not tagged with this resource's uid; setpoint leaves it alone`,
+          });
+      }
+    }
     if (!o) {
       drift.push({ path, desired: PRESENT, observed: MISSING });
       if (actionable) upserts.push({ kind: "CreateListener", port: l.port, listener: l });

@@ -9,6 +9,7 @@ import type { LoadBalancerForProvider } from "../../../../apis/aws/v1alpha1/load
 import type { FieldDiff } from "../../../../controller/provider.ts";
 import { tagMapToList } from "../../shared/index.ts";
 import { Elbv2Codes } from "./codes.ts";
+import type { ObservedDuplicate } from "./duplicates.ts";
 import { sameSet, setIf, sorted } from "./fields.ts";
 import type { ObservedListener } from "./listeners.ts";
 import type { Blocked, DesiredContext, PartComparison, UpdateOp } from "./plan.ts";
@@ -33,13 +34,15 @@ export interface ObservedLoadBalancer {
   attributes?: Record<string, string>;
   targetGroups: ObservedTargetGroup[];
   listeners: ObservedListener[];
+  /** Other load balancers with the same name (emulators only: AWS keeps names unique). */
+  duplicates?: ObservedDuplicate[];
 }
 
 export function observedLoadBalancerFrom(
   lb: SdkLoadBalancer,
   tags: Record<string, string>,
-): Omit<ObservedLoadBalancer, "targetGroups" | "listeners"> {
-  const out: Omit<ObservedLoadBalancer, "targetGroups" | "listeners"> = {
+): Omit<ObservedLoadBalancer, "targetGroups" | "listeners" | "duplicates"> {
+  const out: Omit<ObservedLoadBalancer, "targetGroups" | "listeners" | "duplicates"> = {
     arn: lb.LoadBalancerArn ?? "",
     name: lb.LoadBalancerName ?? "",
     subnets: (lb.AvailabilityZones ?? []).map((az) => az.SubnetId).filter((s): s is string => !!s),
@@ -79,7 +82,7 @@ export function createLoadBalancerInput(
 /** Type and scheme, which cannot change in place, then what Set* calls can fix. */
 export function compareLoadBalancer(
   fp: LoadBalancerForProvider,
-  observed: Omit<ObservedLoadBalancer, "targetGroups" | "listeners">,
+  observed: Omit<ObservedLoadBalancer, "targetGroups" | "listeners" | "duplicates">,
 ): PartComparison {
   const drift: FieldDiff[] = [];
   const blocked: Blocked[] = [];

@@ -20,6 +20,7 @@ export interface DesiredContext {
 export type TagTarget = { kind: "loadBalancer" } | { kind: "targetGroup"; name: string };
 
 export type UpdateOp =
+  | { kind: "DeleteDuplicateLoadBalancer"; arn: string }
   | { kind: "SetSubnets"; subnets: string[] }
   | { kind: "SetIpAddressType"; ipAddressType: string }
   | { kind: "SetSecurityGroups"; securityGroups: string[] }
@@ -41,7 +42,7 @@ export interface Blocked {
 
 export interface Comparison {
   drift: FieldDiff[];
-  /** In execution order: load balancer, listener deletions, target groups, listeners, target group deletions. */
+  /** In execution order: duplicates, load balancer, listener deletions, target groups, listeners, target group deletions. */
   ops: UpdateOp[];
   blocked: Blocked[];
 }
@@ -49,9 +50,11 @@ export interface Comparison {
 /**
  * The phases of an update plan, in the order they run. The order matters: a
  * listener must go before the target group it forwards to is deleted, and a
- * target group must exist before a listener forwards to it.
+ * target group must exist before a listener forwards to it. Duplicates go
+ * first, so nothing is changed on a load balancer that is about to go.
  */
 export const PHASES = [
+  "deleteDuplicates",
   "loadBalancer",
   "deleteListeners",
   "createTargetGroups",
