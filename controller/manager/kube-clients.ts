@@ -10,6 +10,7 @@ import { KubeAccessImpl } from "../kube/kube-access.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { KubeManagedStore } from "../kube/managed-store.ts";
 import { type KubeObject, Reflector } from "../kube/reflector.ts";
+import { SecretVersions } from "../kube/secret-versions.ts";
 import { type ManagedStore, ObjectGoneError } from "../reconciler/ports.ts";
 import type { ManagerKube, WatchSpec } from "./ports.ts";
 
@@ -30,7 +31,10 @@ export function kubeClients(target: KubeTarget): ManagerKube {
     },
     managedStore: (pluralOf) => goneAware(new KubeManagedStore(kc, {}, pluralOf)),
     eventRecorder: (log) => new KubeEventRecorder(kc, log),
-    connectionSecretWriter: () => new KubeConnectionSecretWriter(kc),
+    connectionSecretWriter: (versions) =>
+      new KubeConnectionSecretWriter(kc, versions ? { secretVersions: versions } : {}),
+    secretVersions: ({ namespace, log }) =>
+      new SecretVersions(kc, { ...(namespace ? { namespace } : {}), log }),
     kubeAccess: () => new KubeAccessImpl(kc),
     leaderElector: ({ log, ...spec }) => new LeaderElector({ kubeConfig: kc, log, ...spec }),
   };
