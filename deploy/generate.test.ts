@@ -42,7 +42,13 @@ describe("the files deploy/ generates", () => {
 describe("the RBAC rules", () => {
   it("let the controller watch Secrets (for their versions) and write them, but never delete or patch one", () => {
     const secretRules = clusterRules().filter((r) => r.resources.includes("secrets"));
-    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), ["create", "get", "list", "update", "watch"]);
+    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), [
+      "create",
+      "get",
+      "list",
+      "update",
+      "watch",
+    ]);
   });
 
   it("let the controller read Namespaces only through its watch, for their labels", () => {
