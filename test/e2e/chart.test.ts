@@ -11,8 +11,8 @@ import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { filesUnder, KUSTOMIZE_BASE_DIR, kustomizeFiles, ROOT } from "../../deploy/generate.ts";
 import { oldSpaceMbFor } from "../../bin/heap-flags.mjs";
+import { filesUnder, KUSTOMIZE_BASE_DIR, kustomizeFiles, ROOT } from "../../deploy/generate.ts";
 import { createNamespace, type TestNamespace, uniqueName, useNamespace } from "../support/env.ts";
 import {
   CHART_DIR,
