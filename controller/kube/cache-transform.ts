@@ -3,8 +3,8 @@
 // larger than the object itself: metadata.managedFields and kubectl's last-applied annotation.
 // compactForCache then shares strings: JSON.parse makes a new string for every value, so 10,000
 // objects hold 10,000 copies of "Ready", "True", "ReconcileSuccess", their apiVersion, kind and
-// namespace, and three copies per object of the same condition timestamp. Sharing them saves about a
-// third of each cached object (bench/README.md: bytes per cached Widget). Only fields that repeat
+// namespace, and three copies per object of the same condition timestamp. Sharing them saves 14% of
+// each cached Widget (1,575 → 1,359 bytes at 1,000, heap snapshots, bench/README.md). Only fields that repeat
 // across objects go through the shared pool, so it stays small; any string repeated inside one object
 // is shared within it. Strings are immutable, so sharing changes no value anyone reads.
 
