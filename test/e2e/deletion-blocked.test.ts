@@ -104,7 +104,14 @@ describe("a deletion that cannot go on says why", { timeout: 240_000 }, () => {
       timeoutMs: 30_000,
       until: (m) => {
         const c = condition(m, "Synced");
-        return c?.status === "False" && c.reason === reason && message.test(c.message ?? "");
+        // The deletion's own report, not a steady poll's that said the same before the delete: both
+        // name the cause, only the deletion's says that it waits.
+        return (
+          c?.status === "False" &&
+          c.reason === reason &&
+          message.test(c.message ?? "") &&
+          /the deletion waits/.test(c.message ?? "")
+        );
       },
     });
     const synced = condition(mr, "Synced")?.message ?? "";
