@@ -1,24 +1,38 @@
 // The `setpoint` command: run, drift and crds (a checkout adds demo and env: local-commands.ts). The
 // flags of `run` are in run-options.ts. The entry points (cli/main.ts under tsx, bin/setpoint.mjs on the
 // compiled build) check the Node version first and then import this module, which loads everything.
-import { CustomObjectsApi } from "@kubernetes/client-node";
+//
+// `run` never imports @kubernetes/client-node (about 80 MB of RSS): the controller talks to the apiserver
+// through controller/kube/client.ts. drift, crds and --install-crds import it, through cli/kubeconfig.ts,
+// when they run.
 import { Command, Option } from "commander";
 import type { Managed } from "../controller/api/index.ts";
+import { loadKubeClient } from "../controller/kube/client.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
-import { crdFileName, renderCrd } from "../crds/generate.ts";
 import { AWS } from "../providers/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
-import { installCrds } from "./install-crds.ts";
-import { loadKubeConfig } from "./kubeconfig.ts";
 import { addRunOptions, managerOptionsFrom, type RunFlags } from "./run-options.ts";
+
+/** What the commands other than `run` use: client-node's typed APIs, imported on first use. */
+async function clientNodeCommands() {
+  const [{ CustomObjectsApi }, { loadKubeConfig }, { installCrds }] = await Promise.all([
+    import("@kubernetes/client-node"),
+    import("./kubeconfig.ts"),
+    import("./install-crds.ts"),
+  ]);
+  return { CustomObjectsApi, loadKubeConfig, installCrds };
+}
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
+  if (flags.installCrds) {
+    const { installCrds, loadKubeConfig } = await clientNodeCommands();
+    log.info({ crds: await installCrds(loadKubeConfig(flags.kubeconfig)) }, "installed CRDs");
+  }
+  const client = await loadKubeClient(flags.kubeconfig ? { path: flags.kubeconfig } : {});
   const manager = new Manager({
-    kube: kubeClients(kubeConfig),
+    kube: kubeClients(client),
     kinds: AWS.kinds,
     log,
     ...managerOptionsFrom(flags),
@@ -47,6 +61,7 @@ async function drift(opts: {
   allNamespaces?: boolean;
   output: string;
 }) {
+  const { loadKubeConfig, CustomObjectsApi } = await clientNodeCommands();
   const kc = loadKubeConfig(opts.kubeconfig);
   const api = kc.makeApiClient(CustomObjectsApi);
   const namespace = opts.allNamespaces
@@ -99,9 +114,13 @@ export function program(): Command {
       if (opts.write) {
         const { writeCrds } = await import("../crds/write.ts");
         for (const path of await writeCrds()) process.stdout.write(`wrote ${path}\n`);
-      } else if (opts.apply)
+      } else if (opts.apply) {
+        const { installCrds, loadKubeConfig } = await clientNodeCommands();
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
-      else for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      } else {
+        const { crdFileName, renderCrd } = await import("../crds/generate.ts");
+        for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      }
     });
 
   return root;

@@ -40,9 +40,15 @@ describe("the files deploy/ generates", () => {
 });
 
 describe("the RBAC rules", () => {
-  it("never let the controller list or watch Secrets, so it reads only the ones it is named", () => {
+  it("let the controller watch Secrets (for their versions) and write them, but never delete or patch one", () => {
     const secretRules = clusterRules().filter((r) => r.resources.includes("secrets"));
-    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), ["create", "get", "update"]);
+    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), [
+      "create",
+      "get",
+      "list",
+      "update",
+      "watch",
+    ]);
   });
 
   it("let the controller read Namespaces only through its watch, for their labels", () => {

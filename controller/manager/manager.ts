@@ -29,7 +29,7 @@ import { applyNextStep, nextStep, resultOf } from "./dispatch.ts";
 import { managedHandlers } from "./event-handlers.ts";
 import { cacheKeyOf, decodeKey, keyOf, type ResourceKey } from "./keys.ts";
 import { type LeaderElectionOptions, Leadership } from "./leadership.ts";
-import type { ManagerKube, WatchSource } from "./ports.ts";
+import type { ManagerKube, SecretVersionWatch, WatchSource } from "./ports.ts";
 import { ReferenceIndex, referenceTargets } from "./reference-fanout.ts";
 import { PrefetchedObservations, steadyPoll } from "./steady-poll.ts";
 import { NamespaceWatch, namespaceUsers, tenancySource } from "./tenancy-source.ts";
@@ -85,6 +85,7 @@ export class Manager {
   readonly #namespaces: NamespaceWatch;
   readonly #connectContext: ConnectContext;
   readonly #connectionSecrets: ConnectionSecretWriter;
+  readonly #secretVersions: SecretVersionWatch | undefined;
   readonly #leadership: Leadership;
   #health: HealthServer | undefined;
   #running: Promise<void> | undefined;
@@ -137,9 +138,16 @@ export class Manager {
       ...(options.cloudBudget ? { limits: options.cloudBudget } : {}),
       onCall: (key) => metrics.cloudCalls.inc({ service: key.service, operation: key.operation }),
     });
+    // Secrets are read on every poll (passwords, cloud credentials): a metadata-only watch says when
+    // one changed, so each is fetched once per resourceVersion instead of once per poll.
+    this.#secretVersions = kube.secretVersions?.({
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      log: log.child({ component: "reflector", resource: "secrets" }),
+    });
     this.#connectContext = {
       kube: new CachedKubeAccess(kube.kubeAccess(), {
         watched: (apiVersion, plural) => this.#configs.cached(apiVersion, plural),
+        ...(this.#secretVersions ? { secretVersions: this.#secretVersions } : {}),
       }),
       budget,
     };
@@ -149,7 +157,7 @@ export class Manager {
       (mr) => keyOf(mr.kind, mr),
     );
     const events = kube.eventRecorder(log.child({ component: "events" }));
-    this.#connectionSecrets = kube.connectionSecretWriter();
+    this.#connectionSecrets = kube.connectionSecretWriter(this.#secretVersions);
 
     this.#references = new ReferenceIndex(options.kinds.map((k) => k.def));
     const references = referenceTargets({
@@ -255,6 +263,9 @@ export class Manager {
       });
       log.info({ address: this.#health.address }, "serving /metrics, /healthz and /readyz");
     }
+    // Not awaited: readers use their TTL caches until the Secret list is in, so a slow or refused
+    // Secret list (an RBAC rule missing after an upgrade) delays nothing; the reflector logs why.
+    this.#secretVersions?.start().catch(() => {});
     await Promise.all([this.#configs.start(), this.#namespaces.start()]);
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.start()));
     this.#synced = true;
@@ -290,6 +301,7 @@ export class Manager {
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.stop()));
     await this.#configs.stop();
     await this.#namespaces.stop();
+    await this.#secretVersions?.stop();
     await this.#health?.close();
     this.metrics.leader.set(0);
     log.info("stopped");
