@@ -3,23 +3,40 @@
 // compiled build) check the Node version first and then import this module, which loads everything.
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
-import type { Managed } from "../controller/api/index.ts";
+import { combineRegistries, type Managed } from "../controller/api/index.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
+import { parseDuration } from "../controller/poll/schedule.ts";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
-import { AWS } from "../providers/index.ts";
+import { ALL, AWS, pulumiRegistry } from "../providers/index.ts";
+import { PulumiRuntime } from "../providers/pulumi/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { installCrds } from "./install-crds.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
-import { addRunOptions, managerOptionsFrom, type RunFlags } from "./run-options.ts";
+import { addRunOptions, managerOptionsFrom, pulumiOptionsFrom, type RunFlags } from "./run-options.ts";
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
+  // Interrupts running Pulumi operations on shutdown, so each CLI cancels and releases its stack's lock.
+  const stopping = new AbortController();
+  const pulumi = pulumiOptionsFrom(flags, {
+    log: log.child({ component: "pulumi" }),
+    shutdown: stopping.signal,
+  });
+  // Started before the manager: a wrong programs folder or CLI stops the controller with its reason.
+  const runtime = pulumi ? await PulumiRuntime.start(pulumi) : undefined;
+  const registry = combineRegistries(
+    AWS,
+    pulumiRegistry({
+      ...(runtime ? { runtime: Promise.resolve(runtime) } : {}),
+      pollIntervalMs: parseDuration(flags.pulumiPollInterval),
+    }),
+  );
   const manager = new Manager({
     kube: kubeClients(kubeConfig),
-    kinds: AWS.kinds,
+    kinds: registry.kinds,
     log,
     ...managerOptionsFrom(flags),
     // Exit at once, as controller-runtime does: in-flight reconciles must not
@@ -28,6 +45,7 @@ async function run(flags: RunFlags): Promise<void> {
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, "received signal; finishing in-flight work");
+    stopping.abort(new Error(`the controller received ${signal}`));
     void manager.stop().then(
       () => process.exit(0),
       (err) => {
@@ -53,7 +71,7 @@ async function drift(opts: {
     ? undefined
     : (opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default");
   const rows = [];
-  for (const { def } of AWS.kinds) {
+  for (const { def } of ALL.kinds) {
     const { group, version, plural } = def;
     const list = (
       namespace
@@ -73,7 +91,7 @@ async function drift(opts: {
 
 export function program(): Command {
   const root = new Command("setpoint").description(
-    "Provisions AWS resources from Kubernetes custom resources, and corrects and reports drift.",
+    "Provisions AWS resources and Pulumi stacks from Kubernetes custom resources, and corrects and reports drift.",
   );
   addRunOptions(root.command("run").description("run the controller")).action(run);
 
@@ -101,7 +119,7 @@ export function program(): Command {
         for (const path of await writeCrds()) process.stdout.write(`wrote ${path}\n`);
       } else if (opts.apply)
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
-      else for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      else for (const def of ALL.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
     });
 
   return root;

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { apiVersionOf } from "../controller/api/index.ts";
-import { AWS } from "../providers/index.ts";
+import { ALL } from "../providers/index.ts";
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
 
@@ -25,7 +25,7 @@ describe("examples/", async () => {
     it(`${file} is valid against the schemas`, async () => {
       for (const doc of parseAllDocuments(await readFile(`${dir}${file}`, "utf8"))) {
         const obj = doc.toJS() as { apiVersion?: string; kind?: string; spec?: unknown };
-        const def = AWS.crds.find((k) => k.kind === obj.kind && obj.apiVersion === apiVersionOf(k));
+        const def = ALL.crds.find((k) => k.kind === obj.kind && obj.apiVersion === apiVersionOf(k));
         if (!def) continue;
         const result = def.spec.safeParse(obj.spec);
         assert.ok(result.success, `${file} ${obj.kind}: ${result.error?.message}`);
