@@ -41,7 +41,6 @@ export interface EngineEventLike {
   resOutputsEvent?: { metadata: StepMetadata };
   resOpFailedEvent?: { metadata: StepMetadata };
   diagnosticEvent?: { message: string; severity: string; prefix?: string; urn?: string };
-  summaryEvent?: { resourceChanges?: Record<string, number> };
 }
 
 type Segment = string | number;
@@ -266,12 +265,4 @@ export function errorMessages(events: readonly EngineEventLike[]): string[] {
     if (text && text !== "update failed" && !EXPECTED_WARNINGS.some((w) => w.test(text))) seen.add(text);
   }
   return [...seen];
-}
-
-/** What the last summary event counted, without the resources left as they were. */
-export function changeCounts(events: readonly EngineEventLike[]): Record<string, number> {
-  const summary = [...events].reverse().find((e) => e.summaryEvent)?.summaryEvent;
-  return Object.fromEntries(
-    Object.entries(summary?.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && n > 0),
-  );
 }

@@ -82,6 +82,40 @@ export class Slots {
   }
 }
 
+/** Errors that programs threw, already reported through the operation they failed. */
+const programErrors = new WeakSet<object>();
+
+export function rememberProgramError(err: unknown): void {
+  if (typeof err === "object" && err !== null) programErrors.add(err);
+}
+
+let guarded = false;
+
+/**
+ * Programs run in this process, and when one throws, the Pulumi SDK leaves some of its own promises
+ * (the stack's outputs) rejected with no handler, after the operation has already failed with that
+ * error. Node's default answer to an unhandled rejection is to end the process, so one tenant's broken
+ * program would stop the controller for everyone. With programs served, an unhandled rejection is
+ * logged instead: at debug level when it is a program's error already reported, else as an error.
+ */
+function guardUnhandledRejections(log: PulumiLog | undefined): void {
+  if (guarded) return;
+  guarded = true;
+  process.on("unhandledRejection", (reason) => {
+    if (typeof reason === "object" && reason !== null && programErrors.has(reason)) {
+      log?.debug(
+        { err: String(reason) },
+        "a failed program left a promise rejected; its operation reported it",
+      );
+      return;
+    }
+    log?.warn(
+      { err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) },
+      "unhandled promise rejection (kept running: Pulumi programs run in this process)",
+    );
+  });
+}
+
 export class PulumiRuntime {
   readonly options: PulumiRuntimeOptions;
   readonly sdk: PulumiSdk;
@@ -155,6 +189,7 @@ export class PulumiRuntime {
     });
     const programs = await loadPrograms(o.programsDir);
     const rt = new PulumiRuntime(o, sdk, cli, programs, workDir);
+    guardUnhandledRejections(o.log);
     o.log?.info(
       {
         programs: [...programs.values()].map((p) => p.id),

@@ -10,7 +10,7 @@ import { RetryAfterError } from "../../controller/provider.ts";
 import { classifyFailure, isLocked, isStackAlreadyExists, isStackNotFound } from "./errors.ts";
 import { type EngineEventLike, errorMessages } from "./events.ts";
 import { judgeLock } from "./locks.ts";
-import type { PulumiRuntime } from "./runtime.ts";
+import { type PulumiRuntime, rememberProgramError } from "./runtime.ts";
 import { redactor, type StackTarget } from "./target.ts";
 
 /** Lock checks allow this much difference between the lock writer's clock and ours. */
@@ -137,6 +137,7 @@ export class StackSession {
           return (await run()) ?? {};
         } catch (err) {
           this.#programError = err;
+          rememberProgramError(err);
           throw err;
         }
       },
