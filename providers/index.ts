@@ -24,6 +24,8 @@ export interface PulumiRegistryOptions {
   runtime?: Promise<PulumiRuntime>;
   /** A steady stack's poll interval, when its spec sets none. */
   pollIntervalMs?: number;
+  /** How soon a stack that is not Ready is looked at again (after an up, to verify it). */
+  convergingPollIntervalMs?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export function pulumiRegistry(o: PulumiRegistryOptions = {}): Registry {
         // A poll is a Pulumi refresh, about a CPU-second: minutes apart, not the controller's minute.
         poll: {
           steadyMs: o.pollIntervalMs ?? PULUMI_DEFAULTS.pollIntervalMs,
-          convergingMs: PULUMI_DEFAULTS.convergingPollIntervalMs,
+          convergingMs: o.convergingPollIntervalMs ?? PULUMI_DEFAULTS.convergingPollIntervalMs,
         },
       }),
     ],
