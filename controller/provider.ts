@@ -43,7 +43,11 @@ export interface Observation<A = unknown, P = unknown> {
    * not call update yet, poll faster, and do not count the drift as new.
    */
   inProgress?: boolean;
-  /** Tags that identify the owning custom resource, as read from the cloud. */
+  /**
+   * Tags that identify the owning custom resource, as read from the cloud.
+   * They are the only proof of ownership: without a uid tag the engine treats
+   * the resource as one setpoint did not create, whose use is adoption.
+   */
   ownership?: { owner?: string; uid?: string };
   /** Values for spec.forProvider fields the user left empty, taken from the cloud. */
   lateInit?: Record<string, unknown>;
@@ -169,6 +173,13 @@ export interface Provider<F = unknown, A = unknown, P = unknown> {
    * Operators override them with --cloud-budget.
    */
   readonly services?: Readonly<Record<string, BudgetLimits>>;
+  /**
+   * What is wrong with `name` as this kind's cloud identifier (the
+   * setpoint.dev/external-name annotation a user wrote), or undefined when
+   * the cloud would accept it. The engine refuses a bad name before any
+   * cloud call, with a terminal condition that gives this reason.
+   */
+  checkExternalName?(name: string): string | undefined;
 }
 
 /**
@@ -205,6 +216,17 @@ export class RetryAfterError extends Error {
     if (!(delaySeconds > 0)) throw new RangeError(`retry delay must be > 0 seconds, got ${delaySeconds}`);
     this.delayMs = Math.round(delaySeconds * 1000);
   }
+}
+
+/**
+ * Something the resource names in Kubernetes (a Secret, or a key in it) is
+ * missing or holds nothing usable, found before any cloud call. Not
+ * terminal: the Secret may appear at any moment, so the engine retries with
+ * backoff, and reports it under the "resolve references" step
+ * (CannotResolveResourceReferences), not as a failure to connect.
+ */
+export class UnresolvedReferenceError extends Error {
+  override readonly name: string = "UnresolvedReferenceError";
 }
 
 /**

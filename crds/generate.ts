@@ -101,6 +101,7 @@ export function crdFor(def: KindDefinition): JsonSchema {
               type: "object",
               description: def.description,
               required: ["spec"],
+              ...(def.rules?.length ? { "x-kubernetes-validations": def.rules } : {}),
               properties: {
                 apiVersion: { type: "string" },
                 kind: { type: "string" },

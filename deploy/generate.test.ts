@@ -7,15 +7,15 @@ import { crdFileName } from "../crds/generate.ts";
 import { CRD_DIR } from "../crds/write.ts";
 import { ALL } from "../providers/index.ts";
 import { parseRunHelp, runFlags } from "../test/support/run-flags.ts";
-import { CHART_DIR, chartFiles, filesUnder, ROOT } from "./generate.ts";
-import { clusterRules } from "./rbac/rules.ts";
+import { CHART_DIR, chartFiles, filesUnder, iamFiles, ROOT } from "./generate.ts";
+import { clusterRules, tenantEditRules, tenantViewRules } from "./rbac/rules.ts";
 
 const relativeKeys = (m: Map<string, string>) => [...m.keys()].map((p) => p.slice(ROOT.length + 1)).sort();
 
 describe("the files deploy/ generates", () => {
   const expected = chartFiles();
 
-  for (const [path, text] of expected) {
+  for (const [path, text] of [...expected, ...iamFiles()]) {
     it(`${path.slice(ROOT.length + 1)} is up to date (run \`npm run deploy:generate\`)`, async () => {
       assert.equal(await readFile(path, "utf8"), text);
     });
@@ -43,6 +43,19 @@ describe("the RBAC rules", () => {
   it("never let the controller list or watch Secrets, so it reads only the ones it is named", () => {
     const secretRules = clusterRules().filter((r) => r.resources.includes("secrets"));
     assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), ["create", "get", "update"]);
+  });
+
+  it("let the controller read Namespaces only through its watch, for their labels", () => {
+    const rules = clusterRules().filter((r) => r.resources.includes("namespaces"));
+    assert.deepEqual(rules.flatMap((r) => r.verbs).sort(), ["list", "watch"]);
+  });
+
+  it("give tenants the managed kinds only: no ProviderConfigs, no status, no Secrets", () => {
+    for (const r of [...tenantEditRules(), ...tenantViewRules()]) {
+      const managed = ALL.crds.filter((k) => k.managed && k.group === r.apiGroups[0]).map((k) => k.plural);
+      assert.deepEqual([...r.resources].sort(), managed.sort(), JSON.stringify(r));
+    }
+    assert.ok(tenantViewRules().every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))));
   });
 
   it("grant no delete and no wildcard anywhere", () => {

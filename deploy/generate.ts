@@ -2,9 +2,10 @@
 //
 //   deploy/helm/setpoint/crds/*.yaml          the CRDs, from apis/ (the same text as crds/)
 //   deploy/helm/setpoint/files/rbac/*.yaml    the RBAC rules, from deploy/rbac/rules.ts
+//   deploy/iam/*.json                         the IAM policies, from deploy/iam/policy.ts
 //   deploy/kustomize/base/                    the chart rendered with its defaults (needs helm)
 //
-// `npm run deploy:generate` writes them all. deploy/generate.test.ts fails when the first two are stale,
+// `npm run deploy:generate` writes them all. deploy/generate.test.ts fails when the first three are stale,
 // and test/e2e/chart.test.ts when the kustomize base is.
 
 import { execFile } from "node:child_process";
@@ -15,18 +16,22 @@ import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
 import { ALL } from "../providers/index.ts";
+import { policyFiles } from "./iam/policy.ts";
 import {
   clusterRules,
   crdCreateRules,
   crdRules,
   leaderElectionRules,
   type PolicyRule,
+  tenantEditRules,
+  tenantViewRules,
 } from "./rbac/rules.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, "..");
 export const CHART_DIR = join(here, "helm", "setpoint");
 export const KUSTOMIZE_BASE_DIR = join(here, "kustomize", "base");
+export const IAM_DIR = join(here, "iam");
 /** The release name and namespace the kustomize base is rendered for. */
 export const KUSTOMIZE_RELEASE = "setpoint";
 export const KUSTOMIZE_NAMESPACE = "setpoint-system";
@@ -50,7 +55,14 @@ export function chartFiles(): Map<string, string> {
   files.set(join(rbac, "crd-rules.yaml"), rulesFile(crdRules()));
   files.set(join(rbac, "crd-create-rules.yaml"), rulesFile(crdCreateRules()));
   files.set(join(rbac, "leader-election-rules.yaml"), rulesFile(leaderElectionRules()));
+  files.set(join(rbac, "tenant-edit-rules.yaml"), rulesFile(tenantEditRules()));
+  files.set(join(rbac, "tenant-view-rules.yaml"), rulesFile(tenantViewRules()));
   return files;
+}
+
+/** The IAM policy documents, by path. */
+export function iamFiles(): Map<string, string> {
+  return new Map([...policyFiles()].map(([name, text]) => [join(IAM_DIR, name), text]));
 }
 
 // The kustomize base is the chart's own output, less what only Helm means: its chart label, and
@@ -130,6 +142,7 @@ export async function filesUnder(dir: string): Promise<string[]> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await writeAll(chartFiles(), [join(CHART_DIR, "crds"), join(CHART_DIR, "files", "rbac")]);
+  await writeAll(iamFiles(), []);
   const { tryTool } = await import("../controlplane/tools.ts");
   const helm = await tryTool("helm");
   if (!("path" in helm)) {

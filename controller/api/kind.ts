@@ -22,6 +22,18 @@ export interface KindDefinition {
   managed: boolean;
   /** Spec paths (from forProvider) that hold secrets; only their path is ever reported. */
   sensitivePaths?: string[];
+  /**
+   * CEL rules on the whole object, for what a rule on spec cannot see: the
+   * object's own name (the only metadata CEL may read) beside its spec.
+   */
+  rules?: readonly CelRule[];
+}
+
+/** One x-kubernetes-validations entry. `fieldPath` names the field the error is reported on. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
 }
 
 /** A managed kind, keeping its own forProvider and atProvider schemas so registration can type its provider. */

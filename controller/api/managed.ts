@@ -5,9 +5,34 @@
 // are generated from these schemas; the API server applies their defaults
 // at admission, which is why the engine never sees an absent policy.
 import { z } from "zod";
+import { localRef } from "./refs.ts";
 
 /** Smallest accepted spec.pollInterval; below it a poll costs more than it tells. */
 export const MIN_POLL_INTERVAL_SECONDS = 5;
+/** Largest accepted spec.pollInterval: drift found more than a day late is not kept at a setpoint. */
+export const MAX_POLL_INTERVAL_HOURS = 24;
+
+/**
+ * A Kubernetes object name (DNS-1123 subdomain): lower-case letters, digits,
+ * "-" and ".", starting and ending with a letter or digit, at most 253
+ * characters. The API server refuses a Secret by any other name, so a
+ * reference to one could never resolve.
+ */
+export const DNS_SUBDOMAIN_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+export const DNS_SUBDOMAIN_MAX_LENGTH = 253;
+
+/** The name of another Kubernetes object (a Secret, a ProviderConfig), checked as the API server would. */
+export function objectName(description: string) {
+  return z
+    .string()
+    .min(1)
+    .max(DNS_SUBDOMAIN_MAX_LENGTH)
+    .regex(new RegExp(DNS_SUBDOMAIN_PATTERN))
+    .meta({ description: `${description} A DNS-1123 subdomain: lower-case letters, digits, "-" and ".".` });
+}
+
+/** A key in a Secret's data: letters, digits, "-", "_" and ".", as the API server allows. */
+export const SECRET_KEY_PATTERN = "^[-._a-zA-Z0-9]+$";
 
 /** The ProviderConfig a resource uses when spec.providerConfigRef is absent. */
 export const DEFAULT_PROVIDER_CONFIG_NAME = "default";
@@ -23,18 +48,18 @@ export function managedSpec<F extends z.ZodType>(forProvider: F) {
   return z
     .object({
       providerConfigRef: z
-        .object({
-          name: z.string().min(1).meta({ description: "Name of the cluster-scoped ProviderConfig." }),
-        })
+        .object({ name: objectName("Name of the cluster-scoped ProviderConfig.") })
         .default({ name: DEFAULT_PROVIDER_CONFIG_NAME })
         .meta({ description: "The ProviderConfig that holds region, endpoint and credentials." }),
       managementPolicies: z
-        .array(ManagementAction)
+        .array(ManagementAction.meta({ maxLength: 14 }))
         .min(1)
+        .max(6)
         .default(["*"])
         .meta({
           description:
-            'What setpoint may do: ["*"] (everything), ["Observe"] (report drift only), or a list of Observe, Create, Update, Delete and LateInitialize.',
+            'What setpoint may do: ["*"] (everything), ["Observe"] (report drift only), or a list of Observe, Create, Update, Delete and LateInitialize, each at most once.',
+          "x-kubernetes-list-type": "set",
           "x-kubernetes-validations": [
             {
               rule: "self.exists(a, a == '*' || a == 'Observe')",
@@ -53,18 +78,36 @@ export function managedSpec<F extends z.ZodType>(forProvider: F) {
         .meta({ description: "Delete the cloud resource with the custom resource, or leave it (Orphan)." }),
       pollInterval: z
         .string()
+        .max(32)
         .regex(new RegExp(DURATION_PATTERN))
         .optional()
         .meta({
-          description: `How often a steady resource is checked for drift, e.g. "30s" or "5m". At least ${MIN_POLL_INTERVAL_SECONDS}s; defaults to the controller's --poll-interval.`,
+          description: `How often a steady resource is checked for drift, e.g. "30s" or "5m": from ${MIN_POLL_INTERVAL_SECONDS}s to ${MAX_POLL_INTERVAL_HOURS}h. Defaults to the controller's --poll-interval.`,
+          "x-kubernetes-validations": [
+            {
+              // The pattern is checked first; duration() would fail on what it refuses.
+              rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) >= duration('${MIN_POLL_INTERVAL_SECONDS}s') && duration(self) <= duration('${MAX_POLL_INTERVAL_HOURS}h'))`,
+              message: `pollInterval must be between ${MIN_POLL_INTERVAL_SECONDS}s and ${MAX_POLL_INTERVAL_HOURS}h`,
+            },
+          ],
         }),
-      writeConnectionSecretToRef: z
-        .object({ name: z.string().min(1).max(253) })
-        .optional()
-        .meta({ description: "A Secret in the same namespace that receives connection details." }),
+      writeConnectionSecretToRef: localRef(
+        { name: objectName("Name of the Secret.") },
+        "A Secret in the same namespace that receives connection details.",
+      ).optional(),
       forProvider,
     })
-    .meta({ description: "Desired state of the managed resource." });
+    .meta({
+      description: "Desired state of the managed resource.",
+      "x-kubernetes-validations": [
+        {
+          rule: "self.deletionPolicy != 'Orphan' || !self.managementPolicies.exists(a, a == 'Delete')",
+          message:
+            "managementPolicies list Delete, but deletionPolicy Orphan says never to delete: remove one of the two",
+          fieldPath: ".deletionPolicy",
+        },
+      ],
+    });
 }
 
 export const Condition = z.object({

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Provider } from "../provider.ts";
 import { defineManagedKind, type KindDefinition } from "./kind.ts";
 import { defineRegistry, registerKind, serviceBudgets } from "./registration.ts";
+import { type ConfigKindDefinition, DEFAULT_TENANCY } from "./tenancy.ts";
 
 const kind = (name: string) =>
   defineManagedKind({
@@ -24,7 +25,12 @@ const provider = (services?: Provider["services"]): Provider<Empty, Empty> => ({
   },
   ...(services ? { services } : {}),
 });
-const Config = { ...kind("Config"), scope: "Cluster", managed: false } as KindDefinition;
+const Config: ConfigKindDefinition = {
+  ...(kind("Config") as KindDefinition),
+  scope: "Cluster",
+  managed: false,
+  tenancy: () => DEFAULT_TENANCY,
+};
 
 describe("a registry", () => {
   it("lists the config kind first and then each managed kind, for the CRDs", () => {

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { PollDefaults } from "../poll/schedule.ts";
 import type { BudgetLimits, Provider } from "../provider.ts";
 import type { KindDefinition, ManagedKindDefinition } from "./kind.ts";
+import type { ConfigKindDefinition } from "./tenancy.ts";
 
 declare const registered: unique symbol;
 
@@ -17,9 +18,10 @@ export interface KindRegistration {
   /**
    * The cluster-scoped kind that spec.providerConfigRef names, when the kind
    * has one: the engine watches it, serves providers from that cache, and
-   * reconciles every user of one that changes.
+   * reconciles every user of one that changes. Its tenancy reading decides
+   * which namespaces may use a config and whether they may adopt.
    */
-  readonly configKind?: KindDefinition;
+  readonly configKind?: ConfigKindDefinition;
   /**
    * The kind's own poll defaults, over the controller's (--poll-interval and the rest) and under a
    * resource's spec.pollInterval: for kinds whose observation costs far more than an API call.
@@ -63,7 +65,7 @@ export interface Registry {
  * named by spec.providerConfigRef of every managed kind in it.
  */
 export function defineRegistry(spec: {
-  providerConfig?: KindDefinition;
+  providerConfig?: ConfigKindDefinition;
   kinds: KindRegistration[];
 }): Registry {
   const kinds = spec.kinds.map((k) => (spec.providerConfig ? { ...k, configKind: spec.providerConfig } : k));

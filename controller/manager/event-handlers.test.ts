@@ -38,9 +38,44 @@ describe("which watch events cause a reconcile", () => {
       true,
     ],
     ["a finalizer change does", change({ finalizers: ["other"] }), true],
+    [
+      "our own finalizer and derived external name do not: the pass that added them went on",
+      change({
+        finalizers: ["setpoint.dev/managed"],
+        annotations: {
+          x: "1",
+          "setpoint.dev/external-name": "n-a",
+          "setpoint.dev/external-name-derived": "true",
+        },
+      }),
+      false,
+    ],
+    [
+      "our own create-succeeded mark does not",
+      change({ annotations: { x: "1", "setpoint.dev/external-create-succeeded": "2026-01-01T00:00:00Z" } }),
+      false,
+    ],
+    [
+      "an external name a user chose does",
+      change({ annotations: { x: "1", "setpoint.dev/external-name": "mine" } }),
+      true,
+    ],
     ["our own status write does not", change({}, { observedGeneration: 1 }), false],
     ["a label change does not", change({ labels: { team: "a" } }), false],
   ] as const) {
     it(name, () => assert.equal(needsReconcile(base, next as Managed), expected));
   }
+
+  it("a user replacing a derived external name with their own does", () => {
+    const derived = change({
+      annotations: { "setpoint.dev/external-name": "n-a", "setpoint.dev/external-name-derived": "true" },
+    });
+    const chosen = change({ resourceVersion: "3", annotations: { "setpoint.dev/external-name": "mine" } });
+    assert.equal(needsReconcile(derived, chosen), true);
+  });
+
+  it("our finalizer removed by hand from a live object does", () => {
+    const ours = change({ finalizers: ["setpoint.dev/managed"] });
+    assert.equal(needsReconcile(ours, change({ resourceVersion: "3", finalizers: [] })), true);
+  });
 });

@@ -14,10 +14,10 @@ import {
   WidgetKind,
   type WidgetSpec,
 } from "../../test/support/memory-provider.ts";
-import type { KindDefinition } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { FINALIZER } from "../api/metadata.ts";
 import { defineRegistry, registerKind } from "../api/registration.ts";
+import { type ConfigKindDefinition, readTenancy } from "../api/tenancy.ts";
 import { FakeClock } from "../clock.ts";
 import { Metrics } from "../ops/metrics.ts";
 import { type Provider, RetryAfterError } from "../provider.ts";
@@ -212,20 +212,22 @@ describe("manager", () => {
   });
 });
 
-describe("the ProviderConfig fan-out", () => {
-  const ConfigKind: KindDefinition = {
-    group: "test.setpoint.dev",
-    version: "v1alpha1",
-    kind: "TestConfig",
-    plural: "testconfigs",
-    singular: "testconfig",
-    scope: "Cluster",
-    managed: false,
-    description: "A config kind for the fan-out test.",
-    spec: z.object({}),
-    status: z.object({}),
-  };
+/** A config kind for the fan-out tests, read with the engine's tenancy fields. */
+const ConfigKind: ConfigKindDefinition = {
+  group: "test.setpoint.dev",
+  version: "v1alpha1",
+  kind: "TestConfig",
+  plural: "testconfigs",
+  singular: "testconfig",
+  scope: "Cluster",
+  managed: false,
+  description: "A config kind for the fan-out tests.",
+  spec: z.object({}),
+  status: z.object({}),
+  tenancy: (obj) => readTenancy(obj.spec),
+};
 
+describe("the ProviderConfig fan-out", () => {
   it("reconciles exactly the resources that name a changed config, and serves configs from the cache", async () => {
     const memory = new MemoryProvider();
     const connected: string[] = [];
@@ -251,6 +253,54 @@ describe("the ProviderConfig fan-out", () => {
     await h.clock.settle();
     assert.deepEqual(connected, ["w1"]);
     assert.equal(h.kube.clusterReads, 0, "configs come from the watch cache, not the API");
+    await h.manager.stop();
+  });
+});
+
+describe("the namespace fan-out", () => {
+  const selective = {
+    metadata: { name: "default" },
+    spec: { namespaceSelector: { matchLabels: { "setpoint.dev/tenant": "yes" } } },
+  };
+
+  it("makes no cloud call for a namespace outside the selector, and reconciles it once its labels match", async () => {
+    const memory = new MemoryProvider();
+    let connects = 0;
+    const provider: Provider<WidgetSpec, WidgetAtProvider> = {
+      deriveExternalName: (namespace, name) => memory.deriveExternalName(namespace, name),
+      async connect() {
+        connects++;
+        return memory.connect();
+      },
+    };
+    const registry = defineRegistry({
+      providerConfig: ConfigKind,
+      kinds: [registerKind(WidgetKind, provider)],
+    });
+    const h = setup({ kinds: registry.kinds });
+    h.kube.source<typeof selective>("testconfigs").put(selective);
+    const namespaces = h.kube.source<{ metadata: { name: string; labels?: Record<string, string> } }>(
+      "namespaces",
+    );
+    namespaces.put({ metadata: { name: "team-a" } });
+    await h.manager.start();
+    h.widgets().put(h.kube.server.create(widget("w1")));
+    await h.clock.settle();
+    const synced = h.stored("w1")?.status?.conditions?.find((c) => c.type === "Synced");
+    assert.equal(synced?.reason, "ReconcileTerminal");
+    assert.match(
+      synced?.message ?? "",
+      /NamespaceNotAllowed: namespace "team-a" may not use TestConfig "default"/,
+    );
+    assert.match(synced?.message ?? "", /spec\.namespaceSelector/);
+    assert.equal(connects, 0, "no connect, so no cloud call");
+    assert.equal(h.stored("w1")?.metadata.finalizers, undefined, "not even a finalizer");
+
+    namespaces.put({ metadata: { name: "team-a", labels: { "setpoint.dev/tenant": "yes" } } });
+    await h.clock.settle();
+    h.sync();
+    assert.ok(connects > 0, "the new labels were a reason to reconcile at once");
+    assert.equal(memory.cloud.items.get("team-a-w1")?.size, 1);
     await h.manager.stop();
   });
 });

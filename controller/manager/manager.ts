@@ -6,6 +6,7 @@
 // (watch event → key), config-fanout, steady-poll, dispatch (outcome →
 // queue or sweeper), leadership, written (our writes over the cache) and
 // defaults. Kubernetes comes in through one injected port (ports.ts).
+import { apiVersionOf } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { type KindRegistration, serviceBudgets } from "../api/registration.ts";
 import { CachedKubeAccess } from "../cached-kube-access.ts";
@@ -22,7 +23,7 @@ import { externalNameOf } from "../reconciler/external-name.ts";
 import { ManagedReconciler } from "../reconciler/managed.ts";
 import type { ConnectionSecretWriter } from "../reconciler/ports.ts";
 import { errorMessage } from "../reconciler/steps.ts";
-import { ConfigWatches, usersOf } from "./config-fanout.ts";
+import { type ConfigObject, ConfigWatches, usersOf } from "./config-fanout.ts";
 import { DEFAULTS, rateLimitFor } from "./defaults.ts";
 import { applyNextStep, nextStep, resultOf } from "./dispatch.ts";
 import { managedHandlers } from "./event-handlers.ts";
@@ -30,6 +31,7 @@ import { cacheKeyOf, decodeKey, keyOf, type ResourceKey } from "./keys.ts";
 import { type LeaderElectionOptions, Leadership } from "./leadership.ts";
 import type { ManagerKube, WatchSource } from "./ports.ts";
 import { PrefetchedObservations, steadyPoll } from "./steady-poll.ts";
+import { NamespaceWatch, namespaceUsers, tenancySource } from "./tenancy-source.ts";
 import { WrittenObjects } from "./written.ts";
 
 export interface ManagerOptions {
@@ -80,6 +82,7 @@ export class Manager {
   readonly #written = new WrittenObjects();
   readonly #sweeper: PollSweeper<ResourceKey>;
   readonly #configs: ConfigWatches;
+  readonly #namespaces: NamespaceWatch;
   readonly #connectContext: ConnectContext;
   readonly #connectionSecrets: ConnectionSecretWriter;
   readonly #leadership: Leadership;
@@ -115,6 +118,18 @@ export class Manager {
         if (!this.#leading) return;
         const kinds = [...this.#kinds.values()].map((rt) => ({ reg: rt.reg, list: () => rt.source.list() }));
         for (const key of usersOf(def, name, kinds)) this.queue.add(key);
+      },
+    });
+    this.#namespaces = new NamespaceWatch({
+      kube,
+      log,
+      changed: (namespace) => {
+        if (!this.#leading) return;
+        const kinds = [...this.#kinds.values()].map((rt) => ({
+          kind: rt.reg.def.kind,
+          list: () => rt.source.list(),
+        }));
+        for (const key of namespaceUsers(namespace, kinds)) this.queue.add(key);
       },
     });
     const budget = new CloudBudget({
@@ -162,6 +177,7 @@ export class Manager {
         metrics,
         log: log.child({ component: "reconciler", kind: def.kind }),
         ...(options.statusHeartbeatMs ? { statusHeartbeatMs: options.statusHeartbeatMs } : {}),
+        tenancy: tenancySource(reg, this.#configReader(reg), this.#namespaces),
       });
       const batched = options.sweep?.enabled !== false && typeof provider.connectionKey === "function";
       this.#kinds.set(def.kind, { reg, source, reconciler, batched, poll: { ...this.#poll, ...reg.poll } });
@@ -227,7 +243,7 @@ export class Manager {
       });
       log.info({ address: this.#health.address }, "serving /metrics, /healthz and /readyz");
     }
-    await this.#configs.start();
+    await Promise.all([this.#configs.start(), this.#namespaces.start()]);
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.start()));
     this.#synced = true;
     this.#updateGauges();
@@ -261,6 +277,7 @@ export class Manager {
     await this.#leadership.stop();
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.stop()));
     await this.#configs.stop();
+    await this.#namespaces.stop();
     await this.#health?.close();
     this.metrics.leader.set(0);
     log.info("stopped");
@@ -340,6 +357,13 @@ export class Manager {
     }
     if (observation) this.#prefetched.put(key, observation, observedFor);
     this.queue.add(key);
+  }
+
+  /** Reads the cached config objects of the kind's config kind; none when it has no config kind. */
+  #configReader(reg: KindRegistration): (name: string) => ConfigObject | undefined {
+    const def = reg.configKind;
+    const cached = def ? this.#configs.cached(apiVersionOf(def), def.plural) : undefined;
+    return cached ?? (() => undefined);
   }
 
   #runtimeOf(key: ResourceKey): KindRuntime | undefined {

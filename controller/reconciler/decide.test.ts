@@ -7,6 +7,7 @@ import { Annotations, FINALIZER } from "../api/metadata.ts";
 import type { Observation } from "../provider.ts";
 import { type Decision, type DeletionDecision, decide, decideDeletion } from "./decide.ts";
 import { permissionsOf } from "./policies.ts";
+import { type AdoptionConsent, adoptionForbidden } from "./tenancy.ts";
 
 const UID = "uid-1";
 
@@ -45,6 +46,9 @@ function obs(over: Partial<Observation> = {}): Observation {
 }
 const drift = [{ path: "forProvider.size", desired: 1, observed: 2 }];
 const none = { markCreated: false, lateInit: undefined };
+const allowed: AdoptionConsent = { allowed: true };
+/** A CR whose external name a person chose, for a resource setpoint never created. */
+const chosen = () => mr({ drop: [Annotations.externalNameDerived, Annotations.externalCreateSucceeded] });
 
 describe("decide: what to do with a resource that is not being deleted", () => {
   const cases: {
@@ -52,6 +56,7 @@ describe("decide: what to do with a resource that is not being deleted", () => {
     mr?: Managed;
     obs: Observation;
     policies?: ManagementAction[];
+    adoption?: AdoptionConsent;
     expect: Partial<Decision> & { action: Decision["action"] };
   }[] = [
     {
@@ -118,15 +123,31 @@ describe("decide: what to do with a resource that is not being deleted", () => {
       expect: { action: "none", ...none },
     },
     {
-      name: "adopts an untagged resource whose external name a person chose",
-      mr: mr({ drop: [Annotations.externalNameDerived, Annotations.externalCreateSucceeded] }),
+      name: "adopts an untagged resource whose external name a person chose, when the ProviderConfig allows it",
+      mr: chosen(),
       obs: obs({ ownership: {} }),
+      adoption: allowed,
       expect: { action: "none", markCreated: true, lateInit: undefined },
+    },
+    {
+      name: "writes the owner tags of an allowed adoption only as an update, which needs Update",
+      mr: chosen(),
+      obs: obs({ ownership: {}, drift }),
+      adoption: allowed,
+      policies: ["Observe"],
+      expect: {
+        action: "report-drift",
+        drift: true,
+        policyForbids: true,
+        holdGeneration: false,
+        markCreated: true,
+        lateInit: undefined,
+      },
     },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const d = decide(c.mr ?? mr(), c.obs, permissionsOf(c.policies ?? ["*"]));
+      const d = decide(c.mr ?? mr(), c.obs, permissionsOf(c.policies ?? ["*"]), c.adoption);
       assert.deepEqual(d, c.expect);
     });
   }
@@ -135,6 +156,8 @@ describe("decide: what to do with a resource that is not being deleted", () => {
     name: string;
     mr?: Managed;
     ownership: Observation["ownership"];
+    policies?: ManagementAction[];
+    adoption?: AdoptionConsent;
     code: string;
     message: RegExp;
   }[] = [
@@ -151,10 +174,46 @@ describe("decide: what to do with a resource that is not being deleted", () => {
       code: "UntaggedResourceExists",
       message: /set the setpoint\.dev\/external-name annotation explicitly/,
     },
+    {
+      name: "refuses an untagged instance that the ProviderConfig does not allow adopting",
+      mr: chosen(),
+      ownership: {},
+      policies: ["Observe", "Update"],
+      adoption: adoptionForbidden(chosen(), 'ProviderConfig "default" does not allow adoption'),
+      code: "AdoptionNotAllowed",
+      message:
+        /carries no setpoint owner tags.*ProviderConfig "default" does not allow adoption\. Nothing was written/,
+    },
+    {
+      name: "refuses adoption when nobody was asked",
+      mr: chosen(),
+      ownership: {},
+      code: "AdoptionNotAllowed",
+      message: /consent was not checked/,
+    },
+    {
+      name: "refuses an untagged resource even when the custom resource claims to have created it, since a tenant can write that annotation",
+      mr: mr({ drop: [Annotations.externalNameDerived] }),
+      ownership: {},
+      code: "AdoptionNotAllowed",
+      message: /carries no setpoint owner tags/,
+    },
+    {
+      name: "refuses a resource whose owner tag names another resource, even without a uid tag",
+      ownership: { owner: "team-b/w" },
+      adoption: allowed,
+      code: "ForeignOwner",
+      message: /owned by team-b\/w/,
+    },
   ];
   for (const c of refused) {
     it(c.name, () => {
-      const d = decide(c.mr ?? mr(), obs({ ownership: c.ownership, drift }), permissionsOf(["*"]));
+      const d = decide(
+        c.mr ?? mr(),
+        obs({ ownership: c.ownership, drift }),
+        permissionsOf(c.policies ?? ["*"]),
+        c.adoption,
+      );
       assert.equal(d.action, "refuse");
       assert.ok(d.action === "refuse");
       assert.equal(d.error.code, c.code);
@@ -178,6 +237,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
     name: string;
     mr: Managed;
     obs?: Observation;
+    adoption?: AdoptionConsent;
     expect: DeletionDecision["action"];
     more?: object;
   }[] = [
@@ -186,7 +246,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       name: "orphans by deletionPolicy, without looking at the cloud",
       mr: deleting({ deletionPolicy: "Orphan" }),
       expect: "orphan",
-      more: { why: "policy", announce: true },
+      more: { why: "policy" },
     },
     {
       name: "orphans under a policy without Delete",
@@ -194,6 +254,15 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       expect: "orphan",
     },
     { name: "asks for an observation before deleting", mr: deleting(), expect: "observe" },
+    {
+      name: "still looks in the cloud when the external-name annotation was removed, rather than dropping the finalizer",
+      mr: (() => {
+        const m = deleting();
+        delete m.metadata.annotations?.[Annotations.externalName];
+        return m;
+      })(),
+      expect: "observe",
+    },
     {
       name: "releases the finalizer when nothing is left",
       mr: deleting(),
@@ -205,7 +274,29 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
       mr: deleting(),
       obs: obs({ ownership: { uid: "uid-2" } }),
       expect: "orphan",
-      more: { why: "not-owned", announce: true },
+      more: { why: "not-owned" },
+    },
+    {
+      name: "never deletes an untagged resource this namespace may not adopt, and says so",
+      mr: (() => {
+        const m = deleting();
+        delete m.metadata.annotations?.[Annotations.externalNameDerived];
+        return m;
+      })(),
+      obs: obs({ ownership: {} }),
+      expect: "orphan",
+      more: { why: "adoption-refused" },
+    },
+    {
+      name: "deletes an untagged resource that it was allowed to adopt",
+      mr: (() => {
+        const m = deleting();
+        delete m.metadata.annotations?.[Annotations.externalNameDerived];
+        return m;
+      })(),
+      obs: obs({ ownership: {} }),
+      adoption: allowed,
+      expect: "delete",
     },
     {
       name: "waits while the cloud is deleting it",
@@ -248,7 +339,7 @@ describe("decideDeletion: what deleting the custom resource does in the cloud", 
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const d = decideDeletion(c.mr, c.obs);
+      const d = decideDeletion(c.mr, c.obs, c.adoption);
       assert.equal(d.action, c.expect);
       if (c.more) assert.deepEqual(d, { action: c.expect, ...c.more });
     });

@@ -1,5 +1,6 @@
 // The reconciler's decisions, as pure functions of the custom resource, the
-// observation and the management policies. The reconciler carries them out;
+// observation, the management policies and the administrator's consent to
+// adoption (tenancy.ts). The reconciler carries them out;
 // the steady-poll shortcut (steady.ts) asks the same function, so "nothing
 // to do" means one thing everywhere. Ownership, adoption and deletion
 // protection are decided here and nowhere else: providers only report what
@@ -10,6 +11,7 @@ import { type Observation, TerminalError } from "../provider.ts";
 import { createdBySetpoint, externalNameOf, type OwnershipVerdict, ownershipOf } from "./external-name.ts";
 import { deletesInCloud, type Permissions } from "./policies.ts";
 import { TerminalCode } from "./steps.ts";
+import { type AdoptionConsent, adoptionForbidden } from "./tenancy.ts";
 
 /** Work that comes with any decision on an existing resource that is ours. */
 export interface Chores {
@@ -35,8 +37,17 @@ export type Decision =
   | ({ action: "report-drift"; drift: boolean; policyForbids: boolean; holdGeneration: boolean } & Chores)
   | ({ action: "none" } & Chores);
 
-/** What to do with an existing or missing resource that is not being deleted. */
-export function decide(mr: Managed, obs: Observation, can: Permissions): Decision {
+/**
+ * What to do with an existing or missing resource that is not being deleted.
+ * `adoption` is the administrator's word on taking over an untagged resource;
+ * without it (the steady-poll shortcut asks without one) adoption is refused.
+ */
+export function decide(
+  mr: Managed,
+  obs: Observation,
+  can: Permissions,
+  adoption: AdoptionConsent = adoptionForbidden(mr, "the administrator's consent was not checked"),
+): Decision {
   if (!obs.exists) {
     return can.create
       ? { action: "create", recreate: createdBySetpoint(mr) }
@@ -46,6 +57,9 @@ export function decide(mr: Managed, obs: Observation, can: Permissions): Decisio
   if (verdict.kind === "foreign" || verdict.kind === "untagged") {
     return { action: "refuse", error: ownershipRefusal(mr, verdict) };
   }
+  // Adoption writes nothing until the administrator allowed it: no tags, no
+  // password, no change, no connection Secret.
+  if (verdict.kind === "adoptable" && !adoption.allowed) return { action: "refuse", error: adoption.error };
   const chores: Chores = {
     markCreated: !createdBySetpoint(mr),
     lateInit:
@@ -82,7 +96,7 @@ export function ownershipRefusal(
       )
     : new TerminalError(
         TerminalCode.UntaggedResourceExists,
-        `${name} already exists and carries no setpoint owner tags; to adopt it, set the ${Annotations.externalName} annotation explicitly.`,
+        `${name} already exists and carries no setpoint owner tags; to adopt it, set the ${Annotations.externalName} annotation explicitly (and the ProviderConfig must allow adoption).`,
       );
 }
 
@@ -90,7 +104,7 @@ export type DeletionDecision =
   /** Not holding our finalizer: nothing of ours to do. */
   | { action: "done" }
   /** Release the finalizer and leave the cloud alone; `why` goes into the event. */
-  | { action: "orphan"; why: "policy" | "not-owned"; announce: boolean }
+  | { action: "orphan"; why: "policy" | "not-owned" | "adoption-refused" }
   /** The policies allow deleting in the cloud: observe to decide further. */
   | { action: "observe" }
   /** Nothing (left) in the cloud: release the finalizer. */
@@ -102,18 +116,28 @@ export type DeletionDecision =
 
 /**
  * What a deletion of the custom resource does. Called first without an
- * observation (the policy may settle it), then with one.
+ * observation (the policy may settle it), then with one. An untagged resource
+ * that the administrator does not let this namespace adopt is never deleted.
  */
-export function decideDeletion(mr: Managed, obs: Observation | undefined): DeletionDecision {
+export function decideDeletion(
+  mr: Managed,
+  obs: Observation | undefined,
+  adoption: AdoptionConsent = adoptionForbidden(mr, "the administrator's consent was not checked"),
+): DeletionDecision {
   if (!mr.metadata.finalizers?.includes(FINALIZER)) return { action: "done" };
-  const name = externalNameOf(mr);
-  if (!deletesInCloud(mr) || !name) return { action: "orphan", why: "policy", announce: name !== undefined };
+  // No external-name annotation (removed by hand): the provider observes the
+  // derived name, so a cloud resource of ours is still found and deleted,
+  // never dropped silently with the finalizer.
+  if (!deletesInCloud(mr)) return { action: "orphan", why: "policy" };
   if (!obs) return { action: "observe" };
   if (!obs.exists) return { action: "released" };
   const verdict = ownershipOf(mr, obs.ownership);
   // Never delete what is not ours; the custom resource may go, the cloud resource stays.
   if (verdict.kind === "foreign" || verdict.kind === "untagged") {
-    return { action: "orphan", why: "not-owned", announce: true };
+    return { action: "orphan", why: "not-owned" };
+  }
+  if (verdict.kind === "adoptable" && !adoption.allowed) {
+    return { action: "orphan", why: "adoption-refused" };
   }
   if (obs.deleting) return { action: "wait" };
   const protection = obs.deletionProtection;
@@ -125,7 +149,7 @@ export function decideDeletion(mr: Managed, obs: Observation | undefined): Delet
       action: "refuse",
       error: new TerminalError(
         TerminalCode.DeletionProtected,
-        `${mr.kind} ${name} has deletion protection${protection.requested ? ", as its spec asks" : " on in the cloud, and its spec does not say to lift it"}: set spec.${protection.field} to false to delete it, or deletionPolicy: Orphan to keep it`,
+        `${mr.kind} ${externalNameOf(mr) ?? mr.metadata.name} has deletion protection${protection.requested ? ", as its spec asks" : " on in the cloud, and its spec does not say to lift it"}: set spec.${protection.field} to false to delete it, or deletionPolicy: Orphan to keep it`,
       ),
     };
   }

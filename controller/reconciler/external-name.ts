@@ -25,9 +25,13 @@ export type OwnershipVerdict =
   | { kind: "untagged" };
 
 /**
- * Decides whether setpoint may change a cloud resource it found. A uid tag
- * that is not ours always wins: that is what stops one namespace from taking
- * over another's database by choosing the same name.
+ * Whose a cloud resource is, from its tags alone. A uid tag that is not ours
+ * always wins: that is what stops one namespace from taking over another's
+ * database by choosing the same name. Without a uid tag, setpoint did not
+ * create it (or its tags were removed), and binding to it is adoption,
+ * whatever the custom resource's annotations say: a tenant can write those,
+ * so they never prove ownership. An owner tag naming another resource is
+ * someone else's claim too.
  */
 export function ownershipOf(
   mr: Managed,
@@ -36,6 +40,12 @@ export function ownershipOf(
   const uid = ownership?.uid;
   if (uid)
     return uid === mr.metadata.uid ? { kind: "ours" } : { kind: "foreign", owner: ownership?.owner ?? uid };
-  if (createdBySetpoint(mr)) return { kind: "ours" };
+  const owner = ownership?.owner;
+  if (owner && owner !== ownerName(mr)) return { kind: "foreign", owner };
   return externalNameIsExplicit(mr) ? { kind: "adoptable" } : { kind: "untagged" };
+}
+
+/** "namespace/name": the value of the owner tag setpoint writes. */
+export function ownerName(mr: Managed): string {
+  return `${mr.metadata.namespace ?? ""}/${mr.metadata.name}`;
 }

@@ -10,7 +10,7 @@ import {
   type WidgetSpec,
 } from "../../test/support/memory-provider.ts";
 import { Annotations, FINALIZER, type Managed, type ManagedStatus, Tags } from "../api/index.ts";
-import { type Observation, RetryAfterError, TerminalError } from "../provider.ts";
+import { type Observation, type Provider, RetryAfterError, TerminalError } from "../provider.ts";
 import { getCondition } from "./conditions.ts";
 import { EventReason, ManagedReconciler, type ReconcileOutcome, type ReconcilerLog } from "./managed.ts";
 import {
@@ -18,6 +18,7 @@ import {
   type EventRecorder,
   type ManagedStore,
   ObjectGoneError,
+  type TenancySource,
 } from "./ports.ts";
 import { FailureReason, Step } from "./steps.ts";
 
@@ -102,7 +103,7 @@ function widget(overrides: Partial<WidgetSpec> = {}, spec: Partial<Managed["spec
   };
 }
 
-function harness() {
+function harness(opts: { tenancy?: TenancySource } = {}) {
   const provider = new MemoryProvider();
   const store = new InMemoryStore();
   const events = new RecordedEvents();
@@ -118,6 +119,7 @@ function harness() {
     connectContext: { kube: undefined as never },
     now: () => clock,
     log: logs,
+    ...(opts.tenancy ? { tenancy: opts.tenancy } : {}),
   });
   /** Reconciles the latest stored version of the object, as the controller would. */
   const run = async (mr?: Managed): Promise<ReconcileOutcome> => {
@@ -333,19 +335,91 @@ describe("managed reconciler", () => {
     assert.equal(h.cloud.calls.update + h.cloud.calls.create, 0);
   });
 
-  it("an untagged existing resource is refused unless the external name was set explicitly", async () => {
-    const untagged = { size: 3, color: "red", tags: {}, state: "available" as const };
-    const refused = harness();
-    refused.cloud.put("team-a-w1", { ...untagged });
-    assert.equal((await refused.run(widget())).kind, "terminal");
-    assert.equal(refused.condition("Synced")?.reason, "ReconcileTerminal");
-
-    const adopted = harness();
-    adopted.cloud.put("legacy", { ...untagged });
-    const mr = widget({ size: 3, color: "red" });
+  /** The administrator's word, as a ProviderConfig "default" would hold it. */
+  const config = (adoption: "Allow" | "Forbid", namespaceSelector?: object): TenancySource => ({
+    read: () => ({
+      config: { kind: "ProviderConfig", name: "default" },
+      policy: { adoption: { policy: adoption }, ...(namespaceSelector ? { namespaceSelector } : {}) },
+      namespaceLabels: {},
+    }),
+  });
+  const untagged = { size: 3, color: "red", tags: {}, state: "available" as const };
+  const legacy = (spec: Partial<Managed["spec"]> = {}) => {
+    const mr = widget({ size: 5, color: "red" }, spec);
     mr.metadata.annotations = { [Annotations.externalName]: "legacy" };
-    assert.equal((await adopted.run(mr)).kind, "poll");
-    assert.equal(adopted.condition("Synced")?.status, "True");
+    return mr;
+  };
+
+  it("an untagged existing resource is refused when its external name was derived, not chosen", async () => {
+    const h = harness({ tenancy: config("Allow") });
+    h.cloud.put("team-a-w1", { ...untagged });
+    assert.equal((await h.run(widget())).kind, "terminal");
+    assert.equal(h.condition("Synced")?.reason, "ReconcileTerminal");
+    assert.match(h.condition("Synced")?.message ?? "", /UntaggedResourceExists/);
+  });
+
+  it("refuses an untagged resource that the ProviderConfig does not allow adopting, and writes nothing", async () => {
+    const h = harness({ tenancy: config("Forbid") });
+    h.cloud.put("legacy", { ...untagged });
+    assert.equal((await h.run(legacy({ managementPolicies: ["Observe", "Update"] }))).kind, "terminal");
+    const synced = h.condition("Synced");
+    assert.equal(synced?.reason, "ReconcileTerminal");
+    assert.match(synced?.message ?? "", /^cannot manage external resource: AdoptionNotAllowed: /);
+    assert.match(synced?.message ?? "", /spec\.adoption\.policy: Allow on ProviderConfig "default"/);
+    assert.deepEqual(h.events.list.at(-1)?.type, "Warning");
+    assert.equal(h.events.list.at(-1)?.reason, FailureReason[Step.Ownership]);
+    assert.deepEqual(h.cloud.items.get("legacy"), untagged, "not changed, not tagged");
+    assert.equal(h.cloud.calls.update + h.cloud.calls.create + h.cloud.calls.delete, 0);
+    assert.equal(h.secrets.written.length, 0, "no connection Secret");
+  });
+
+  it("adopts an untagged resource the ProviderConfig allows, and applies the spec", async () => {
+    const h = harness({ tenancy: config("Allow") });
+    h.cloud.put("legacy", { ...untagged });
+    assert.equal((await h.run(legacy())).kind, "poll");
+    assert.equal(h.condition("Synced")?.status, "True");
+    assert.equal(h.cloud.items.get("legacy")?.size, 5);
+  });
+
+  it("refuses every resource of a namespace outside the selector before any cloud call or write", async () => {
+    const h = harness({ tenancy: config("Allow", { matchLabels: { team: "a" } }) });
+    assert.equal((await h.run(widget())).kind, "terminal");
+    const synced = h.condition("Synced");
+    assert.match(
+      synced?.message ?? "",
+      /^cannot use provider config: NamespaceNotAllowed: namespace "team-a"/,
+    );
+    assert.match(synced?.message ?? "", /spec\.namespaceSelector of ProviderConfig "default"/);
+    assert.equal(h.events.list.at(-1)?.reason, "CannotUseProviderConfig");
+    assert.equal(h.cloud.totalCalls(), 0);
+    assert.equal(h.store.current?.metadata.finalizers, undefined);
+  });
+
+  it("keeps the finalizer and the cloud resource when a namespace no longer allowed deletes its resource", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:05:00Z";
+    const refusing = harness({ tenancy: config("Forbid", { matchLabels: { team: "a" } }) });
+    refusing.cloud.items.set("team-a-w1", h.cloud.items.get("team-a-w1")!);
+    assert.equal((await refusing.run(mr)).kind, "terminal");
+    assert.ok(refusing.store.current?.metadata.finalizers?.includes(FINALIZER));
+    assert.ok(refusing.cloud.items.has("team-a-w1"));
+    assert.equal(refusing.cloud.totalCalls(), 0);
+  });
+
+  it("removes the finalizer of a refused adoption without deleting anything, and says so", async () => {
+    const h = harness({ tenancy: config("Forbid") });
+    h.cloud.put("legacy", { ...untagged });
+    const mr = legacy();
+    mr.metadata.finalizers = [FINALIZER];
+    mr.metadata.deletionTimestamp = "2026-01-01T00:05:00Z";
+    assert.equal((await h.run(mr)).kind, "done");
+    assert.deepEqual(h.store.current?.metadata.finalizers, []);
+    assert.ok(h.cloud.items.has("legacy"));
+    assert.equal(h.cloud.calls.delete, 0);
+    const event = h.events.list.at(-1);
+    assert.equal(event?.reason, EventReason.OrphanedExternalResource);
+    assert.match(event?.message ?? "", /setpoint did not create it .* stays in the cloud/);
   });
 
   for (const [name, err, outcome, reason] of [
@@ -384,6 +458,93 @@ describe("managed reconciler", () => {
     assert.deepEqual(await h.run(mr), { kind: "done" });
     assert.equal(h.cloud.totalCalls(), 0);
     assert.equal(h.condition("Synced")?.reason, "Paused");
+  });
+
+  for (const value of ["banana", "True", "yes", ""]) {
+    it(`a paused annotation of ${JSON.stringify(value)} is refused by name, with the values it takes, and nothing is called in the cloud`, async () => {
+      const h = harness();
+      const mr = widget();
+      mr.metadata.annotations = { [Annotations.paused]: value };
+      const outcome = await h.run(mr);
+      assert.equal(outcome.kind, "terminal");
+      assert.equal(h.cloud.totalCalls(), 0);
+      const synced = h.condition("Synced");
+      assert.equal(synced?.reason, "ReconcileTerminal");
+      assert.match(
+        synced?.message ?? "",
+        /annotation setpoint\.dev\/paused is ".*": use "true" to pause or "false"/,
+      );
+      assert.deepEqual(h.events.reasons(), [FailureReason[Step.Initialize]]);
+      assert.ok(
+        !h.store.current?.metadata.finalizers?.includes(FINALIZER),
+        "not even the finalizer is added",
+      );
+    });
+  }
+
+  it('a paused annotation of "false" reconciles as usual', async () => {
+    const h = harness();
+    const mr = widget();
+    mr.metadata.annotations = { [Annotations.paused]: "false" };
+    await h.run(mr);
+    assert.equal(h.cloud.calls.create, 1);
+  });
+
+  it("an external name the provider says the cloud would refuse is refused before any cloud call", async () => {
+    const h = harness();
+    (h.provider as Provider).checkExternalName = (name) =>
+      /^[a-z-]+$/.test(name) ? undefined : "only lower-case letters and hyphens";
+    const mr = widget();
+    mr.metadata.annotations = { [Annotations.externalName]: "Bad_Name!" };
+    assert.equal((await h.run(mr)).kind, "terminal");
+    assert.equal(h.cloud.totalCalls(), 0);
+    assert.match(
+      h.condition("Synced")?.message ?? "",
+      /external-name is "Bad_Name!", which cannot name a Widget in the cloud: only lower-case letters and hyphens/,
+    );
+  });
+
+  it("a deletion that cannot go on says it waits and how to orphan, and keeps the finalizer", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    h.cloud.failNext("observe", new Error("the cloud is unreachable"));
+    assert.equal((await h.run(mr)).kind, "retry");
+    const synced = h.condition("Synced");
+    assert.match(
+      synced?.message ?? "",
+      /^cannot observe external resource: the cloud is unreachable; the deletion waits/,
+    );
+    assert.match(synced?.message ?? "", /set spec\.deletionPolicy: Orphan/);
+    assert.ok(
+      h.events.list.some((e) => e.reason === FailureReason[Step.Observe] && /deletion waits/.test(e.message)),
+    );
+    assert.ok(h.store.current?.metadata.finalizers?.includes(FINALIZER));
+    assert.ok(h.cloud.items.has("team-a-w1"));
+  });
+
+  it("a paused resource being deleted says the deletion waits for the annotation to go", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    mr.metadata.annotations = { ...mr.metadata.annotations, [Annotations.paused]: "true" };
+    await h.run(mr);
+    assert.match(
+      h.condition("Synced")?.message ?? "",
+      /the deletion waits until setpoint\.dev\/paused is removed/,
+    );
+    assert.ok(h.store.current?.metadata.finalizers?.includes(FINALIZER));
+  });
+
+  it("a deletion whose external-name annotation was removed deletes the resource under the derived name", async () => {
+    const h = await created();
+    const mr = structuredClone(h.store.current!);
+    mr.metadata.deletionTimestamp = "2026-01-01T00:01:00Z";
+    delete mr.metadata.annotations?.[Annotations.externalName];
+    await h.run(mr);
+    assert.equal(h.cloud.calls.delete, 1);
+    assert.ok(!h.cloud.items.has("team-a-w1"), "the cloud resource was not left behind");
+    assert.ok(!h.store.current?.metadata.finalizers?.includes(FINALIZER));
   });
 
   it("fields left empty are late-initialized from the cloud and not reported as drift", async () => {

@@ -1,17 +1,21 @@
 // The managed reconciler: the policy half of the crossplane-runtime split.
 // For one custom resource it runs, in a fixed order:
-//   paused? → policies → deletion → finalizer and external name → connect →
-//   observe → decide (decide.ts) → ownership → late-init → create | update |
-//   report | nothing → status, events, requeue.
-// Providers only map; every decision about drift, ownership and protection
-// is made here and in decide.ts, once, for every kind, and reporting.ts
-// words it in conditions, status.drift and events. Each call runs as a named
-// step (steps.ts), so a failure says which call failed.
+//   paused? → policies → deletion → tenancy gate (tenancy.ts) → finalizer and
+//   external name → connect → observe → decide (decide.ts) → ownership and
+//   adoption → late-init → create | update | report | nothing → status,
+//   events, requeue.
+// Providers only map; every decision about drift, ownership, adoption and
+// protection is made here, in decide.ts and in tenancy.ts, once, for every
+// kind, and reporting.ts words it in conditions, status.drift and events.
+// Each call runs as a named step (steps.ts), so a failure says which call
+// failed. The file is over 400 lines on purpose: it is the flow above, read
+// top to bottom in that order, and its decisions already live elsewhere.
 import type { KindDefinition } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { Annotations, FINALIZER } from "../api/metadata.ts";
 import type { ConnectContext, ExternalClient, Observation, Provider } from "../provider.ts";
 import { TerminalError } from "../provider.ts";
+import { annotationProblem } from "./annotations.ts";
 import { ConditionType, Reason } from "./conditions.ts";
 import { decide, decideDeletion } from "./decide.ts";
 import { toDriftFields } from "./drift-report.ts";
@@ -23,9 +27,11 @@ import {
   type EventRecorder,
   type ManagedStore,
   ObjectGoneError,
+  type TenancySource,
 } from "./ports.ts";
 import { EventReason, type ReconcileMetrics, Reporter } from "./reporting.ts";
 import { errorMessage, Step, StepError, step, TerminalCode } from "./steps.ts";
+import { type AdoptionConsent, evaluateTenancy } from "./tenancy.ts";
 
 export { EventReason, type ReconcileMetrics } from "./reporting.ts";
 
@@ -56,6 +62,12 @@ export interface ReconcilerDeps {
   log?: ReconcilerLog;
   /** Refresh status.drift.lastCheckTime at least this often even when nothing changed; 0 disables it. */
   statusHeartbeatMs?: number;
+  /**
+   * What the administrator allows this resource (the config's tenancy fields
+   * and the namespace's labels). Absent: the kind has no config kind, so every
+   * namespace may use it and nothing may be adopted.
+   */
+  tenancy?: TenancySource;
 }
 
 export class ManagedReconciler {
@@ -94,11 +106,15 @@ export class ManagedReconciler {
   }
 
   async #run(pass: Pass, prefetched?: Observation): Promise<ReconcileOutcome> {
+    const invalid = annotationProblem(pass.mr, this.#d.provider);
+    if (invalid) throw new StepError(Step.Initialize, invalid);
     if (isPaused(pass.mr)) {
       pass.setSynced({
         status: "False",
         reason: Reason.Paused,
-        message: "reconciliation is paused by annotation",
+        message: pass.mr.metadata.deletionTimestamp
+          ? `reconciliation is paused by annotation; the deletion waits until ${Annotations.paused} is removed`
+          : "reconciliation is paused by annotation",
       });
       await this.#writeStatus(pass);
       this.#debug(pass, "paused");
@@ -115,21 +131,29 @@ export class ManagedReconciler {
     }
     if (pass.mr.metadata.deletionTimestamp) return this.#delete(pass);
 
+    // Before anything is written, even our finalizer: a namespace the
+    // administrator did not allow gets no cloud call at all.
+    const adoption = this.#admit(pass);
     await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
     // References (Step.ResolveReferences) are resolved here, before connect.
     const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
       const observation = prefetched ?? (await step(Step.Observe, () => client.observe(pass.mr)));
-      return await this.#act(pass, client, observation);
+      return await this.#act(pass, client, observation, adoption);
     } finally {
       await client.close?.();
     }
   }
 
-  async #act(pass: Pass, client: ExternalClient, obs: Observation): Promise<ReconcileOutcome> {
-    const d = decide(pass.mr, obs, permissionsOf(pass.mr.spec.managementPolicies));
+  async #act(
+    pass: Pass,
+    client: ExternalClient,
+    obs: Observation,
+    adoption: AdoptionConsent,
+  ): Promise<ReconcileOutcome> {
+    const d = decide(pass.mr, obs, permissionsOf(pass.mr.spec.managementPolicies), adoption);
     if (d.action === "refuse") throw new StepError(Step.Ownership, d.error);
-    if (d.action === "create") return this.#create(pass, client, d.recreate);
+    if (d.action === "create") return this.#create(pass, client, d.recreate, adoption);
     if (d.action === "report-missing") return this.#reportMissing(pass, d.existedBefore);
 
     if (d.markCreated) {
@@ -190,7 +214,12 @@ export class ManagedReconciler {
     return { kind: "poll", ready: false, inProgress: false };
   }
 
-  async #create(pass: Pass, client: ExternalClient, recreate: boolean): Promise<ReconcileOutcome> {
+  async #create(
+    pass: Pass,
+    client: ExternalClient,
+    recreate: boolean,
+    adoption: AdoptionConsent,
+  ): Promise<ReconcileOutcome> {
     if (recreate && this.#report.recreating(pass)) await this.#writeStatus(pass);
 
     const result = await step(Step.Create, () => client.create(pass.mr));
@@ -205,7 +234,7 @@ export class ManagedReconciler {
         );
       }
       this.#debug(pass, "create-found-existing");
-      return this.#act(pass, client, again);
+      return this.#act(pass, client, again, adoption);
     }
     await this.#publishConnection(pass.mr, result.connectionDetails);
     if (recreate) this.#report.recreated(pass);
@@ -229,20 +258,27 @@ export class ManagedReconciler {
     const first = decideDeletion(pass.mr, undefined);
     if (first.action === "done") return { kind: "done" };
     if (first.action === "orphan") {
-      if (first.announce) {
-        this.#report.event(
-          pass,
-          "Normal",
-          EventReason.OrphanedExternalResource,
-          `Left ${externalNameOf(pass.mr)} in the cloud (deletionPolicy or managementPolicies say so)`,
-        );
-      }
+      this.#report.event(
+        pass,
+        "Normal",
+        EventReason.OrphanedExternalResource,
+        `Left ${this.#nameOf(pass)} in the cloud (deletionPolicy or managementPolicies say so)`,
+      );
       return this.#release(pass, "orphan");
+    }
+    // Deleting in the cloud is a cloud call like any other: a namespace the
+    // administrator no longer allows keeps its finalizer, and the cloud
+    // resource stays, until the administrator allows it again.
+    const adoption = this.#admit(pass);
+    if (!externalNameOf(pass.mr)) {
+      // Someone removed the annotation: put the derived name back, so the
+      // cloud resource is looked for under it and not left behind unseen.
+      await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
     }
     const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
       const obs = await step(Step.Observe, () => client.observe(pass.mr));
-      const d = decideDeletion(pass.mr, obs);
+      const d = decideDeletion(pass.mr, obs, adoption);
       switch (d.action) {
         case "done":
         case "observe":
@@ -252,9 +288,11 @@ export class ManagedReconciler {
             pass,
             "Warning",
             EventReason.OrphanedExternalResource,
-            `Did not delete ${externalNameOf(pass.mr)}: it is not owned by this resource`,
+            d.why === "adoption-refused"
+              ? `Did not delete ${this.#nameOf(pass)}: setpoint did not create it (it carries no setpoint owner tags) and may not adopt it here, so it stays in the cloud`
+              : `Did not delete ${this.#nameOf(pass)}: it is not owned by this resource`,
           );
-          return this.#release(pass, "orphan-not-owned");
+          return this.#release(pass, `orphan-${d.why}`);
         case "wait":
           this.#debug(pass, "wait-for-deletion");
           return { kind: "poll", ready: false, inProgress: true };
@@ -267,7 +305,7 @@ export class ManagedReconciler {
             pass,
             "Normal",
             EventReason.DeletingExternalResource,
-            `Deleting ${externalNameOf(pass.mr)}`,
+            `Deleting ${this.#nameOf(pass)}`,
           );
           if (!result.gone) {
             pass.setCondition({
@@ -290,12 +328,25 @@ export class ManagedReconciler {
         pass,
         "Normal",
         EventReason.DeletedExternalResource,
-        `Deleted ${externalNameOf(pass.mr)}`,
+        `Deleted ${this.#nameOf(pass)}`,
       );
       return this.#release(pass, "deleted");
     } finally {
       await client.close?.();
     }
+  }
+
+  /** The cloud name: the annotation, or (when someone removed it) the derived name the provider falls back to. */
+  #nameOf(pass: Pass): string {
+    const { namespace, name } = pass.mr.metadata;
+    return externalNameOf(pass.mr) ?? this.#d.provider.deriveExternalName(namespace ?? "", name);
+  }
+
+  /** The tenancy gate: the consent to adoption when admitted; throws the refusal otherwise. */
+  #admit(pass: Pass): AdoptionConsent {
+    const verdict = evaluateTenancy(pass.mr, this.#d.tenancy?.read(pass.mr) ?? { config: undefined });
+    if (verdict.admitted === true) return verdict.adoption;
+    throw new StepError(Step.Authorize, verdict.error);
   }
 
   /** Removes our finalizer: the deletion is finished, and the object may go. */
@@ -375,7 +426,7 @@ export class ManagedReconciler {
 
   async #fail(pass: Pass, err: StepError): Promise<ReconcileOutcome> {
     const retryIn = err.retryAfterMs;
-    this.#report.failed(pass, err);
+    this.#report.failed(pass, err, { deleting: pass.mr.metadata.deletionTimestamp !== undefined });
     const fields = { step: err.step, err: err.detail, terminal: err.terminal, resource: resourceOf(pass.mr) };
     if (retryIn === undefined) this.#d.log?.warn(fields, "reconcile failed");
     else this.#d.log?.info({ ...fields, retryInMs: retryIn }, "reconcile waits");

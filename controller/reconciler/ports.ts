@@ -2,6 +2,7 @@
 // controller/kube implements them with @kubernetes/client-node; unit tests
 // of the reconciler's decisions use in-memory versions.
 import type { Managed, ManagedStatus } from "../api/managed.ts";
+import type { TenancyReading } from "./tenancy.ts";
 
 export interface ResourceRef {
   apiVersion: string;
@@ -43,6 +44,11 @@ export interface ConnectionSecretWriter {
    * owned by the managed resource. Skips the write when the data is unchanged.
    */
   write(mr: Managed, details: Record<string, string>): Promise<void>;
+}
+
+export interface TenancySource {
+  /** The config object `mr` names, its tenancy policy, and the labels of its namespace, from caches. */
+  read(mr: Managed): TenancyReading;
 }
 
 export class ConflictError extends Error {

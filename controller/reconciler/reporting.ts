@@ -8,7 +8,7 @@ import { describeFields, samePaths, withHistory } from "./drift-report.ts";
 import { externalNameOf } from "./external-name.ts";
 import type { Pass } from "./pass.ts";
 import type { EventRecorder, EventType } from "./ports.ts";
-import type { StepError } from "./steps.ts";
+import { type StepError, TerminalCode } from "./steps.ts";
 
 /** Event reasons of the success paths, as users see them in `kubectl describe`; failures use FailureReason. */
 export const EventReason = {
@@ -30,6 +30,10 @@ export interface ReconcileMetrics {
   recreated(kind: string): void;
   statusWrite(kind: string): void;
 }
+
+/** Appended to a failure while the custom resource is being deleted. */
+export const DELETION_BLOCKED =
+  "; the deletion waits, and the finalizer stays until the cloud resource is deleted (to keep the cloud resource and let the object go, set spec.deletionPolicy: Orphan)";
 
 /** The drift field that stands for the whole resource being gone. */
 export const RESOURCE_MISSING: DriftField = { path: "(resource)", desired: "present", observed: "absent" };
@@ -200,9 +204,12 @@ export class Reporter {
    * Synced=False for a failure, with the step in its message, and an event
    * when the message is new. Returns the message.
    */
-  failed(pass: Pass, err: StepError): string {
+  failed(pass: Pass, err: StepError, opts: { deleting?: boolean } = {}): string {
     const retryIn = err.retryAfterMs;
-    const message = retryIn === undefined ? err.message : `${err.message} (retrying in ${retryIn / 1000}s)`;
+    let message = retryIn === undefined ? err.message : `${err.message} (retrying in ${retryIn / 1000}s)`;
+    // A deletion that cannot go on must say so, and how to give up on it:
+    // the finalizer stays, because the cloud resource may still exist.
+    if (opts.deleting && err.code !== TerminalCode.DeletionProtected) message += DELETION_BLOCKED;
     const previous = getCondition(pass.status.conditions, ConditionType.Synced);
     pass.setSynced({
       status: "False",

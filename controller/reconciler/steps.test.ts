@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ForeignResourceError, RetryAfterError, TerminalError } from "../provider.ts";
+import {
+  ForeignResourceError,
+  RetryAfterError,
+  TerminalError,
+  UnresolvedReferenceError,
+} from "../provider.ts";
 import { ObjectGoneError } from "./ports.ts";
 import { FailureReason, Step, StepError, step } from "./steps.ts";
 
@@ -54,6 +59,25 @@ describe("a step error", () => {
       assert.equal(err.reason, "CannotObserveExternalResource");
     });
   }
+
+  it("reports a Secret the spec names and that is missing under resolve references, whichever call found it", () => {
+    const err = StepError.wrap(
+      Step.Connect,
+      new UnresolvedReferenceError("master password Secret a/b not found"),
+    );
+    assert.equal(err.step, Step.ResolveReferences);
+    assert.equal(err.message, "cannot resolve references: master password Secret a/b not found");
+    assert.equal(err.terminal, false);
+    assert.equal(err.reason, "CannotResolveResourceReferences");
+  });
+
+  it("names a service error by the wire code it carries, as the AWS SDK's errors do", () => {
+    const err = Object.assign(new Error("Instance is being backed up"), { Code: "InvalidDBInstanceState" });
+    assert.equal(
+      StepError.wrap(Step.Delete, err).message,
+      "cannot delete external resource: InvalidDBInstanceState: Instance is being backed up",
+    );
+  });
 
   it("names the innermost step when steps nest", async () => {
     const err = await step(Step.Create, () =>

@@ -3,7 +3,13 @@
 // both must say which call failed, in crossplane-runtime's words ("cannot
 // observe external resource: <what the cloud said>"), so that a user can
 // tell a credentials problem from a refused create without reading logs.
-import { ForeignResourceError, isTerminal, RetryAfterError, TerminalError } from "../provider.ts";
+import {
+  ForeignResourceError,
+  isTerminal,
+  RetryAfterError,
+  TerminalError,
+  UnresolvedReferenceError,
+} from "../provider.ts";
 import { ObjectGoneError } from "./ports.ts";
 
 export const Step = {
@@ -12,6 +18,8 @@ export const Step = {
   UpdateManaged: "update managed resource",
   /** Resolving references to other resources: the next wave fills it in. */
   ResolveReferences: "resolve references",
+  /** The tenancy gate: may this namespace use the config it names (controller/reconciler/tenancy.ts)? */
+  Authorize: "authorize",
   Connect: "connect",
   Observe: "observe",
   /** Whether the cloud resource is ours to change: the ownership and adoption rule. */
@@ -30,6 +38,7 @@ export const StepMessage: Readonly<Record<Step, string>> = {
   [Step.Initialize]: "cannot initialize managed resource",
   [Step.UpdateManaged]: "cannot update managed resource",
   [Step.ResolveReferences]: "cannot resolve references",
+  [Step.Authorize]: "cannot use provider config",
   [Step.Connect]: "cannot connect to provider",
   [Step.Observe]: "cannot observe external resource",
   [Step.Ownership]: "cannot manage external resource",
@@ -46,6 +55,7 @@ export const FailureReason = {
   [Step.Initialize]: "CannotInitializeManagedResource",
   [Step.UpdateManaged]: "CannotUpdateManagedResource",
   [Step.ResolveReferences]: "CannotResolveResourceReferences",
+  [Step.Authorize]: "CannotUseProviderConfig",
   [Step.Connect]: "CannotConnectToProvider",
   [Step.Observe]: "CannotObserveExternalResource",
   [Step.Ownership]: "CannotManageExternalResource",
@@ -63,6 +73,14 @@ export const TerminalCode = {
   UntaggedResourceExists: "UntaggedResourceExists",
   InvalidManagementPolicies: "InvalidManagementPolicies",
   DeletionProtected: "DeletionProtected",
+  /** An engine annotation (paused, external-name) has a value the engine cannot use. */
+  InvalidAnnotation: "InvalidAnnotation",
+  /** The namespace is outside the config's namespaceSelector. */
+  NamespaceNotAllowed: "NamespaceNotAllowed",
+  /** The cloud resource exists without owner tags, and the config does not allow this namespace to adopt it. */
+  AdoptionNotAllowed: "AdoptionNotAllowed",
+  /** The config's tenancy fields cannot be read: nothing may use it. */
+  TenancyPolicyInvalid: "TenancyPolicyInvalid",
 } as const;
 
 /** A failure, with the step it happened in and what the engine does about it. */
@@ -95,6 +113,8 @@ export class StepError extends Error {
   /** Wraps `err` with `step`, unless it already names a step (the innermost one is the most precise). */
   static wrap(step: Step, err: unknown): StepError {
     if (err instanceof StepError) return err;
+    // Whichever call found it missing, a Secret the spec names is a reference.
+    if (err instanceof UnresolvedReferenceError) return new StepError(Step.ResolveReferences, err);
     return new StepError(step, err instanceof ForeignResourceError ? foreignTerminal(err) : err);
   }
 }
@@ -108,11 +128,17 @@ function foreignTerminal(err: ForeignResourceError): TerminalError {
   );
 }
 
-/** A message fit for a condition: the error's code when it is not already part of the message. */
+/**
+ * A message fit for a condition: the error's code when it is not already
+ * part of the message. `code`, or `Code` as the AWS SDK carries the wire
+ * code of a service error (InvalidDBInstanceState), so a transient refusal
+ * names itself like a terminal one.
+ */
 export function errorMessage(err: unknown): string {
   if (err instanceof StepError) return err.message;
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+    const e = err as { code?: unknown; Code?: unknown };
+    const code = e.code ?? e.Code;
     return typeof code === "string" && code.length > 0 && !err.message.startsWith(code)
       ? `${code}: ${err.message}`
       : err.message;

@@ -64,11 +64,18 @@ export function clusterRules(): PolicyRule[] {
     }
   }
   rules.push(
+    // list + watch: the Namespace Reflector (controller/manager/tenancy-source.ts NamespaceWatch), whose
+    // labels the tenancy gate matches against each ProviderConfig's namespaceSelector and
+    // adoption.namespaceSelector (controller/reconciler/tenancy.ts). No get: labels come from the cache.
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] },
     // get: credentials named by a ProviderConfig's secretRef (any namespace the administrator chose) and
     // password Secrets named by a resource (providers/aws/shared/connection.ts, rds/password.ts).
     // create + update: generated passwords and connection Secrets, next to each resource
     // (controller/kube/secrets.ts upsertOwnedSecret: create, or a PUT of the whole Secret).
     // No list or watch: the controller cannot enumerate Secrets, it reads only the ones it is named.
+    // A watch-backed Secret cache would need list + watch here, and with them the controller could read
+    // every Secret in the cluster (RBAC cannot limit a list by name or label); such a cache should watch
+    // only Secrets it labels itself, and this comment must then say so.
     // No delete either. Under OwnerReferencesPermissionEnforcement, adding an ownerReference to a Secret
     // that already exists (upsertOwnedSecret taking over an empty Secret that no one controls) is allowed
     // only to whom may delete it; that rare path is then refused and reported (Synced=False), which is
@@ -79,6 +86,35 @@ export function clusterRules(): PolicyRule[] {
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   );
   return rules;
+}
+
+/**
+ * For tenants, not the controller: what a team needs in its own namespace to use setpoint. The chart
+ * ships them as ClusterRoles (setpoint-edit, setpoint-view) aggregated into the built-in edit/admin and
+ * view roles, so a RoleBinding to `edit` in a tenant's namespace includes them. They name the managed
+ * kinds only: no ProviderConfigs (cluster-scoped, the administrator's), and no /status (the controller's
+ * record of what it did, e.g. the password version it applied, which a tenant must not forge).
+ */
+export function tenantEditRules(): PolicyRule[] {
+  return managedByGroup().map(([group, plurals]) => ({
+    apiGroups: [group],
+    resources: plurals,
+    verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
+  }));
+}
+
+export function tenantViewRules(): PolicyRule[] {
+  return managedByGroup().map(([group, plurals]) => ({
+    apiGroups: [group],
+    resources: plurals,
+    verbs: ["get", "list", "watch"],
+  }));
+}
+
+function managedByGroup(): [string, string[]][] {
+  return [...byGroup(ALL.crds)]
+    .map(([group, kinds]): [string, string[]] => [group, kinds.filter((k) => k.managed).map((k) => k.plural)])
+    .filter(([, plurals]) => plurals.length > 0);
 }
 
 /**

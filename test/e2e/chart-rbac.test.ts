@@ -2,7 +2,9 @@
 // checkout's code, `setpoint run` as a process, with the environment the chart's Deployment gives it)
 // runs under a token of the chart's ServiceAccount from the TokenRequest API, and reconciles a
 // SqlInstance against moto to Ready, with a generated password Secret, a connection Secret, Events, the
-// leader Lease and its own CRDs applied at start; then deletes it. A verb missing from
+// leader Lease and its own CRDs applied at start; then deletes it. It also runs the tenancy gate on the
+// Namespace watch: a ProviderConfig whose namespaceSelector leaves the tenant's namespace out, until the
+// namespace is labelled (a label change is a watch event). A verb missing from
 // deploy/rbac/rules.ts fails this test. The test API server runs OwnerReferencesPermissionEnforcement,
 // so the Secrets' blockOwnerDeletion is checked too.
 import assert from "node:assert/strict";
@@ -185,8 +187,48 @@ describe("the controller under the chart's ServiceAccount", {
     });
   });
 
+  it("refuses a namespace its ProviderConfig does not select, and reconciles it once the namespace is labelled", async () => {
+    const config = uniqueName("rbac-tenants");
+    await installAwsProviderConfig(config, {
+      spec: { namespaceSelector: { matchLabels: { "setpoint.dev/e2e-rbac": config } } },
+    });
+    const db = new Objects(SqlInstanceKind, tenant.name);
+    await db.create("gated-db", {
+      providerConfigRef: { name: config },
+      forProvider: {
+        engine: "postgres",
+        instanceClass: "db.t3.micro",
+        allocatedStorage: 20,
+        masterUsername: "app",
+        dbSubnetGroupName: SEED_DB_SUBNET_GROUP,
+      },
+    });
+    const refused = await db
+      .waitForCondition("gated-db", "Synced", "False", { reason: "ReconcileTerminal", timeoutMs: 60_000 })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\ncontroller output:\n${log()}`);
+      });
+    assert.match(
+      refused.status?.conditions?.find((c) => c.type === "Synced")?.message ?? "",
+      /NamespaceNotAllowed/,
+    );
+    const labelled = await kubeRequest(
+      "PATCH",
+      `/api/v1/namespaces/${tenant.name}`,
+      { metadata: { labels: { "setpoint.dev/e2e-rbac": config } } },
+      "application/merge-patch+json",
+    );
+    assert.equal(labelled.status, 200);
+    await db.waitForCondition("gated-db", "Ready", "True", { timeoutMs: 60_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}\ncontroller output:\n${log()}`);
+    });
+    await db.delete("gated-db");
+    await db.waitUntilGone("gated-db");
+  });
+
   it("was never refused by the API server", () => {
-    assert.doesNotMatch(output.join(""), /forbidden/i);
+    // A refused watch is logged as "HTTP 403" and retried, which would otherwise pass unnoticed.
+    assert.doesNotMatch(output.join(""), /forbidden|HTTP 403/i);
   });
 
   // The deny side of least privilege, asked of the API server's own authorizer.
@@ -208,6 +250,8 @@ describe("the controller under the chart's ServiceAccount", {
       group: "aws.setpoint.dev",
     },
     { what: "read ConfigMaps", verb: "get", resource: "configmaps" },
+    { what: "get a Namespace (its labels come from the watch)", verb: "get", resource: "namespaces" },
+    { what: "update Namespaces", verb: "update", resource: "namespaces" },
     { what: "create Pods", verb: "create", resource: "pods" },
     {
       what: "create CRDs",
@@ -232,6 +276,41 @@ describe("the controller under the chart's ServiceAccount", {
     assert.equal(
       await mayDo(saUser, { ...lease, namespace: system.name, name: "setpoint-controller" }),
       true,
+    );
+  });
+
+  it("ships tenant roles: edit creates the managed kinds but neither ProviderConfigs, their status nor Secrets", async () => {
+    const user = `tenant-${release}`;
+    const binding = await kubeRequest(
+      "POST",
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${tenant.name}/rolebindings`,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "tenant-edit", namespace: tenant.name },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: `${release}-setpoint-edit`,
+        },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+      },
+    );
+    assert.equal(binding.status, 201, JSON.stringify(binding.body));
+    const group = "aws.setpoint.dev";
+    const may = (attrs: { verb: string; resource: string; group?: string; subresource?: string }) =>
+      mayDo(user, { ...attrs, namespace: tenant.name });
+    assert.equal(await may({ verb: "create", resource: "sqlinstances", group }), true);
+    assert.equal(await may({ verb: "delete", resource: "loadbalancers", group }), true);
+    assert.equal(
+      await may({ verb: "update", resource: "sqlinstances", group, subresource: "status" }),
+      false,
+    );
+    assert.equal(await may({ verb: "create", resource: "providerconfigs", group }), false);
+    assert.equal(await may({ verb: "get", resource: "secrets" }), false);
+    assert.equal(
+      await mayDo(user, { verb: "create", resource: "sqlinstances", group, namespace: system.name }),
+      false,
     );
   });
 

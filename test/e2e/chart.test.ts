@@ -126,9 +126,15 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
   it("grants CRD rights only with run.installCrds, and create only with crds.allowCreate", async () => {
     const names = (objs: KubeObject[]) =>
       objs.filter((o) => o.kind === "ClusterRole").map((o) => o.metadata.name);
-    assert.deepEqual(names(await helm.template("rel", "ns", { run: { installCrds: false } })), [
-      "rel-setpoint",
-    ]);
+    assert.deepEqual(
+      names(
+        await helm.template("rel", "ns", {
+          run: { installCrds: false },
+          rbac: { tenantRoles: { create: false } },
+        }),
+      ),
+      ["rel-setpoint"],
+    );
     const withCrds = await helm.template("rel", "ns");
     const verbs = (objs: KubeObject[]) =>
       (findObject(objs, "ClusterRole", "-crds").rules as { verbs: string[] }[])
@@ -140,6 +146,29 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
       "get",
       "patch",
     ]);
+  });
+
+  it("ships tenant roles that aggregate into edit and view, with no ProviderConfigs and no status", async () => {
+    const objs = await helm.template("rel", "ns");
+    const edit = findObject(objs, "ClusterRole", "-setpoint-edit");
+    const view = findObject(objs, "ClusterRole", "-setpoint-view");
+    const labels = (o: KubeObject) => (o.metadata.labels ?? {}) as Record<string, string>;
+    assert.equal(labels(edit)["rbac.authorization.k8s.io/aggregate-to-edit"], "true");
+    assert.equal(labels(edit)["rbac.authorization.k8s.io/aggregate-to-admin"], "true");
+    assert.equal(labels(view)["rbac.authorization.k8s.io/aggregate-to-view"], "true");
+    const resources = (o: KubeObject) => (o.rules as { resources: string[] }[]).flatMap((r) => r.resources);
+    for (const role of [edit, view]) {
+      assert.deepEqual(resources(role).sort(), ["loadbalancers", "sqlinstances"]);
+    }
+    const plain = await helm.template("rel", "ns", {
+      rbac: { tenantRoles: { aggregateToDefaultRoles: false } },
+    });
+    assert.equal(
+      labels(findObject(plain, "ClusterRole", "-setpoint-edit"))[
+        "rbac.authorization.k8s.io/aggregate-to-edit"
+      ],
+      undefined,
+    );
   });
 
   describe("on the API server", () => {

@@ -227,6 +227,20 @@ describe("AwsFaultProxy", () => {
     ]);
   });
 
+  it("answers a refuse rule with the AWS error it names, which the SDK reads as that error", async () => {
+    const p = await startProxy();
+    p.inject({
+      action: "CreateLoadBalancer",
+      fault: "refuse",
+      refusal: { code: "AccessDenied", message: "not allowed by policy", status: 403 },
+    });
+    const err = await failure(elbv2(p).send(createLb()));
+    assert.deepEqual(err, { name: "AccessDenied", status: 403 });
+    assert.deepEqual(emulator.received, [], "a refused call never reaches the emulator");
+    assert.equal(p.stats().faults.refuse, 1);
+    assert.throws(() => p.inject({ fault: "refuse" }), /needs the refusal/);
+  });
+
   it("limits random faults to the calls randomFaultsOn picks", async () => {
     const p = await startProxy({ rates: { throttle: 1 }, randomFaultsOn: (c) => c.mutating });
     const c = elbv2(p);
@@ -273,7 +287,14 @@ describe("AwsFaultProxy", () => {
 
 describe("AwsFaultProxy's pure parts", () => {
   it("draws each fault at close to its rate", () => {
-    const rates = { throttle: 0.1, serverError: 0.05, reset: 0.05, slow: 0.02, dropAfterApply: 0.08 };
+    const rates: Record<AwsFault, number> = {
+      throttle: 0.1,
+      serverError: 0.05,
+      reset: 0.05,
+      slow: 0.02,
+      dropAfterApply: 0.08,
+      refuse: 0,
+    };
     const n = 20_000;
     const seen = Object.fromEntries(AWS_FAULTS.map((f) => [f, 0])) as Record<AwsFault, number>;
     for (let i = 1; i <= n; i++) {
@@ -286,7 +307,12 @@ describe("AwsFaultProxy's pure parts", () => {
   });
 
   it("refuses rates that are unknown, out of range, or add up to more than 1", async () => {
-    for (const rates of [{ flood: 0.1 } as FaultRates, { throttle: 1.5 }, { throttle: 0.6, reset: 0.6 }]) {
+    for (const rates of [
+      { flood: 0.1 } as FaultRates,
+      { throttle: 1.5 },
+      { throttle: 0.6, reset: 0.6 },
+      { refuse: 0.1 },
+    ]) {
       await assert.rejects(AwsFaultProxy.start({ target: "http://127.0.0.1:1", rates }), /rate|fault/);
     }
   });

@@ -20,6 +20,9 @@
 //   dropAfterApply  the worst case: forwarded, the emulator answers (the change is applied), and the
 //                   proxy then resets the client's connection instead of relaying the answer. The
 //                   caller cannot tell a create that happened from one that did not.
+//   refuse          rules only: the AWS error the rule names (`refusal: { code, message, status }`),
+//                   e.g. an AccessDenied on DeleteDBInstance, as an IAM policy would answer. Never
+//                   reaches the emulator.
 //
 // Faults come from two sources, rules first:
 //   - rules, for tests: `proxy.inject({ action: "CreateLoadBalancer", fault: "dropAfterApply" })`
@@ -53,6 +56,7 @@ import {
 import {
   actionOf,
   CONTROL_PATH,
+  type ErrorAnswer,
   errorBody,
   protocolOf,
   readBody,
@@ -206,6 +210,8 @@ export class AwsFaultProxy {
   /** Adds a deterministic rule; rules are tried in the order they were added, before random rates. */
   inject(rule: FaultRule): InjectedRule {
     if (!AWS_FAULTS.includes(rule.fault)) throw new Error(`unknown fault ${JSON.stringify(rule.fault)}`);
+    if (rule.fault === "refuse" && !rule.refusal)
+      throw new Error('a "refuse" rule needs the refusal to answer with');
     let resolve!: () => void;
     const done = new Promise<void>((r) => {
       resolve = r;
@@ -289,7 +295,7 @@ export class AwsFaultProxy {
     };
   }
 
-  #decide(call: AwsCall, record: AwsCallRecord): AwsFault | undefined {
+  #decide(call: AwsCall, record: AwsCallRecord): { fault: AwsFault; rule?: FaultRule } | undefined {
     // Counted before the rules, so a rule firing does not shift the random draws of later calls.
     const key = `${call.service}\0${call.action}`;
     const n = (this.#nth.get(key) ?? 0) + 1;
@@ -307,10 +313,11 @@ export class AwsFaultProxy {
         this.#rules = this.#rules.filter((r) => r !== state);
         state.resolve();
       }
-      return state.rule.fault;
+      return { fault: state.rule.fault, rule: state.rule };
     }
     if (!this.#randomFaultsOn(call)) return undefined;
-    return faultForDraw(callDraw(this.seed, call.service, call.action, n), this.#rates);
+    const fault = faultForDraw(callDraw(this.seed, call.service, call.action, n), this.#rates);
+    return fault ? { fault } : undefined;
   }
 
   /** Waits `slowMs`, or less if the caller closes the connection first (its own timeout). */
@@ -345,7 +352,8 @@ export class AwsFaultProxy {
     if (call.mutating) this.#stats.mutatingCalls++;
     this.#stats.callsByAction[action] = (this.#stats.callsByAction[action] ?? 0) + 1;
 
-    const fault = this.#decide(call, record);
+    const decided = this.#decide(call, record);
+    const fault = decided?.fault;
     if (fault) {
       record.fault = fault;
       this.#stats.faults[fault]++;
@@ -355,28 +363,29 @@ export class AwsFaultProxy {
     }
     const protocol = protocolOf(service, req);
     const requestId = `fault-proxy-${record.seq}`;
-    switch (fault) {
-      case "throttle":
-      case "serverError": {
-        const e =
-          fault === "throttle"
-            ? throttleAnswer(protocol)
-            : serverErrorAnswer(protocol, callDraw(this.seed, "5xx", action, record.seq) < 0.5);
-        const { type, body: text } = errorBody(protocol, e, requestId);
-        record.status = e.status;
-        res.writeHead(e.status, {
-          "content-type": type,
-          "x-amzn-requestid": requestId,
-          ...(protocol === "json" ? { "x-amzn-errortype": e.code } : {}),
-        });
-        res.end(text);
-        return;
-      }
-      case "reset":
-        resetSocket(req.socket);
-        return;
-      default:
-        break;
+    const refusal = decided?.rule?.refusal;
+    const error: ErrorAnswer | undefined =
+      fault === "throttle"
+        ? throttleAnswer(protocol)
+        : fault === "serverError"
+          ? serverErrorAnswer(protocol, callDraw(this.seed, "5xx", action, record.seq) < 0.5)
+          : fault === "refuse" && refusal
+            ? { status: refusal.status ?? 400, code: refusal.code, message: refusal.message, type: "Sender" }
+            : undefined;
+    if (error) {
+      const { type, body: text } = errorBody(protocol, error, requestId);
+      record.status = error.status;
+      res.writeHead(error.status, {
+        "content-type": type,
+        "x-amzn-requestid": requestId,
+        ...(protocol === "json" ? { "x-amzn-errortype": error.code } : {}),
+      });
+      res.end(text);
+      return;
+    }
+    if (fault === "reset") {
+      resetSocket(req.socket);
+      return;
     }
     record.forwarded = true;
     const answer = await this.#forward(req, body);

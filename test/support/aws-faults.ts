@@ -3,8 +3,12 @@
 // (aws-fault-proxy.ts) applies what this decides.
 import { createHash } from "node:crypto";
 
-/** The faults the proxy can inject, in the order random rates are drawn. */
-export const AWS_FAULTS = ["throttle", "serverError", "reset", "slow", "dropAfterApply"] as const;
+/**
+ * The faults the proxy can inject, in the order random rates are drawn.
+ * "refuse" answers with the AWS error a rule names (an AccessDenied, an
+ * InvalidDBInstanceState): the cloud saying no. It is for rules only.
+ */
+export const AWS_FAULTS = ["throttle", "serverError", "reset", "slow", "dropAfterApply", "refuse"] as const;
 export type AwsFault = (typeof AWS_FAULTS)[number];
 
 /** What the proxy knows about one AWS call when it decides on a fault. */
@@ -44,6 +48,8 @@ export interface FaultRule {
   skip?: number;
   /** How many matching calls get the fault. Default 1; Infinity for every one. */
   times?: number;
+  /** For fault "refuse": the AWS error the call is answered with. Status default 400. */
+  refusal?: { code: string; message: string; status?: number };
 }
 
 const READ_PREFIXES = ["Describe", "List", "Get"];
@@ -73,6 +79,10 @@ export function checkRates(rates: FaultRates): void {
   let sum = 0;
   for (const [fault, rate] of Object.entries(rates)) {
     if (!AWS_FAULTS.includes(fault as AwsFault)) throw new Error(`unknown fault ${JSON.stringify(fault)}`);
+    if (fault === "refuse" && rate !== 0)
+      throw new Error(
+        "refuse is a fault for rules only, with no random rate: it needs the error to answer with",
+      );
     if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
       throw new Error(`the rate of ${fault} must be a number in [0, 1], not ${String(rate)}`);
     }

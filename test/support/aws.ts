@@ -15,11 +15,17 @@ export const CREDENTIALS_NAMESPACE = "kube-system";
 /**
  * Installs the CRDs and a ProviderConfig named `name` (default "default")
  * for the emulator, with credentials from a Secret. Idempotent. `endpoint`
- * replaces the emulator's own, e.g. with an AwsFaultProxy in front of it.
+ * replaces the emulator's own, e.g. with an AwsFaultProxy in front of it;
+ * `spec` adds fields (namespaceSelector, adoption); `credentials` replaces the
+ * emulator's shared key pair (an IAM user's keys).
  */
 export async function installAwsProviderConfig(
   name = "default",
-  opts: { endpoint?: string } = {},
+  opts: {
+    endpoint?: string;
+    spec?: Record<string, unknown>;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  } = {},
 ): Promise<void> {
   const kc = testKubeConfig();
   await installKinds(kc, ALL.crds);
@@ -28,8 +34,8 @@ export async function installAwsProviderConfig(
   const secret = {
     metadata: { name: secretName, namespace: CREDENTIALS_NAMESPACE },
     stringData: {
-      aws_access_key_id: EMULATOR_CREDENTIALS.accessKeyId,
-      aws_secret_access_key: EMULATOR_CREDENTIALS.secretAccessKey,
+      aws_access_key_id: (opts.credentials ?? EMULATOR_CREDENTIALS).accessKeyId,
+      aws_secret_access_key: (opts.credentials ?? EMULATOR_CREDENTIALS).secretAccessKey,
     },
   };
   await core
@@ -51,6 +57,7 @@ export async function installAwsProviderConfig(
       region: awsRegion(),
       endpoint: opts.endpoint ?? awsEndpoint(),
       credentials: { source: "Secret", secretRef: { namespace: CREDENTIALS_NAMESPACE, name: secretName } },
+      ...opts.spec,
     },
   };
   await api

@@ -94,6 +94,13 @@ export const HealthCheck = z
   })
   .meta({
     description: "Health check settings. Fields left out keep the AWS defaults and are not compared.",
+    "x-kubernetes-validations": [
+      {
+        rule: "!has(self.timeoutSeconds) || !has(self.intervalSeconds) || self.timeoutSeconds < self.intervalSeconds",
+        message: "timeoutSeconds must be smaller than intervalSeconds",
+        fieldPath: ".timeoutSeconds",
+      },
+    ],
   });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 
@@ -215,11 +222,66 @@ export const Listener = z
   });
 export type Listener = z.infer<typeof Listener>;
 
+/** CEL over an attribute key `k`: the attributes AWS has only for application load balancers. */
+const APPLICATION_ONLY_ATTRIBUTES =
+  "k == 'idle_timeout.timeout_seconds' || k == 'client_keep_alive.seconds' || k.startsWith('routing.http')";
+
+/** CEL: attribute `key`, when given, is a whole number from `min` to `max`. */
+function attributeRange(key: string, min: number, max: number) {
+  return {
+    rule: `!('${key}' in self) || (self['${key}'].matches('^[0-9]{1,7}$') && int(self['${key}']) >= ${min} && int(self['${key}']) <= ${max})`,
+    message: `${key} must be a whole number of seconds from ${min} to ${max}`,
+  };
+}
+
+/** CEL: attribute `key`, when given, is one of `values`. */
+function attributeEnum(key: string, values: readonly string[]) {
+  return {
+    rule: `!('${key}' in self) || self['${key}'] in [${values.map((v) => `'${v}'`).join(", ")}]`,
+    message: `${key} must be one of ${values.join(", ")}`,
+  };
+}
+
+/**
+ * The values AWS documents for the attributes whose value it constrains. An
+ * attribute key AWS does not know is refused by AWS itself (a terminal
+ * InvalidConfigurationRequest), since new keys appear every year.
+ */
+export const ATTRIBUTE_RULES = [
+  {
+    rule: "self.all(k, !k.endsWith('.enabled') || self[k] in ['true', 'false'])",
+    message: 'attributes ending in .enabled take "true" or "false"',
+  },
+  attributeRange("idle_timeout.timeout_seconds", 1, 4000),
+  attributeRange("client_keep_alive.seconds", 60, 604800),
+  attributeEnum("routing.http.desync_mitigation_mode", ["monitor", "defensive", "strictest"]),
+  attributeEnum("routing.http.xff_header_processing.mode", ["append", "preserve", "remove"]),
+  attributeEnum("dns_record.client_routing_policy", [
+    "availability_zone_affinity",
+    "partial_availability_zone_affinity",
+    "any_availability_zone",
+  ]),
+];
+
+/** ELBv2 has about 30 attributes; the bound keeps the CEL cost estimate low. */
+export const MAX_ATTRIBUTES = 64;
+
 export const MAX_TARGET_GROUPS = 50;
 export const MAX_LISTENERS = 50;
 
 /** The CEL rules on forProvider; specProblems in providers/aws/elbv2 mirrors them for the provider's own guard. */
 export const FOR_PROVIDER_RULES = [
+  {
+    rule: "self.type != 'application' || size(self.subnets) >= 2",
+    message: "an application load balancer needs at least two subnets, in two Availability Zones",
+    fieldPath: ".subnets",
+  },
+  {
+    rule: `self.type == 'application' || !has(self.attributes) || !self.attributes.exists(k, ${APPLICATION_ONLY_ATTRIBUTES})`,
+    message:
+      "idle_timeout.timeout_seconds, client_keep_alive.seconds and routing.http* attributes are for application load balancers only",
+    fieldPath: ".attributes",
+  },
   {
     rule: "self.type == 'application' || !has(self.securityGroups) || size(self.securityGroups) == 0",
     message: "securityGroups are supported only for application load balancers",
@@ -264,7 +326,7 @@ export const LoadBalancerForProvider = z
       .max(20)
       .meta({
         description:
-          "Subnet IDs, at most one per Availability Zone. Application load balancers need at least two, in different zones.",
+          "Subnet IDs, at most one per Availability Zone. Application load balancers need at least two, in different zones (the zones are checked by AWS at create).",
         "x-kubernetes-list-type": "set",
       }),
     securityGroups: z
@@ -282,10 +344,21 @@ export const LoadBalancerForProvider = z
           "Security group IDs (application load balancers only). Left out: AWS picks the VPC's default group, which is then kept.",
         "x-kubernetes-list-type": "set",
       }),
-    attributes: z.record(z.string().min(1).max(256), z.string().max(1024)).optional().meta({
-      description:
-        'Load balancer attributes, e.g. {"idle_timeout.timeout_seconds": "120", "deletion_protection.enabled": "true"}. Only the keys given here are managed.',
-    }),
+    attributes: z
+      .record(z.string().min(1).max(256), z.string().max(1024))
+      .optional()
+      .meta({
+        description:
+          'Load balancer attributes, e.g. {"idle_timeout.timeout_seconds": "120", "deletion_protection.enabled": "true"}. Only the keys given here are managed. Checked up front: *.enabled takes "true" or "false", idle_timeout.timeout_seconds 1 to 4000, client_keep_alive.seconds 60 to 604800, and the documented values of routing.http.desync_mitigation_mode, routing.http.xff_header_processing.mode and dns_record.client_routing_policy; idle_timeout, client_keep_alive and routing.http* are for application load balancers only. A key AWS does not know is refused by AWS.',
+        maxProperties: MAX_ATTRIBUTES,
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(k, size(k) >= 1 && size(k) <= 256)",
+            message: "attribute keys must have 1 to 256 characters",
+          },
+          ...ATTRIBUTE_RULES,
+        ],
+      }),
     tags: TagMap.optional(),
     targetGroups: z
       .array(TargetGroup)

@@ -2,7 +2,9 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
-import { defineAwsKind, TagMap } from "./common.ts";
+import { localRef, objectName, SECRET_KEY_PATTERN } from "../../../controller/api/index.ts";
+import { defineAwsKind, tagMap } from "./common.ts";
+import { engineRules } from "./sqlinstance-engines.ts";
 
 /** RDS engines for stand-alone DB instances. Aurora engines need a DB cluster and are not served here. */
 export const SQL_ENGINES = [
@@ -23,6 +25,9 @@ export const SQL_ENGINES = [
 
 export const STORAGE_TYPES = ["gp2", "gp3", "io1", "io2", "standard"] as const;
 
+/** The Secret that keeps a generated master password is named after the SqlInstance plus this. */
+export const GENERATED_PASSWORD_SECRET_SUFFIX = "-master-password";
+
 /** RDS identifier rules: letter first, letters, digits and hyphens, no double or trailing hyphen. */
 export const RDS_IDENTIFIER_PATTERN = "^[a-zA-Z](-?[a-zA-Z0-9])*$";
 
@@ -34,6 +39,7 @@ const immutable = (field: string) => ({
 const optionalImmutableRule = (field: string) => ({
   rule: `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`,
   message: `${field} is immutable`,
+  fieldPath: `.${field}`,
 });
 
 export const SqlInstanceParameters = z
@@ -49,7 +55,7 @@ export const SqlInstanceParameters = z
       .optional()
       .meta({
         description:
-          'Engine version, e.g. "16.4" or "8.0". A prefix matches newer patch versions ("8.0" matches "8.0.35"). Setpoint upgrades to a higher version but never downgrades. Empty: the engine default, filled in from the cloud.',
+          'Engine version, e.g. "16.4" or "8.0". A prefix matches newer patch versions ("8.0" matches "8.0.35"). Setpoint upgrades to a higher version but never downgrades. Checked against the engine\'s version format and its range of majors, every one RDS has run and room for the next (PostgreSQL 9.3 to 29, MySQL 5.1 to 9.x, MariaDB 10 to 12, Oracle 11 to 29, SQL Server 10.50 to 19, Db2 11 to 19); a well-formed version that RDS does not offer is refused at create. Empty: the engine default, filled in from the cloud.',
       }),
     instanceClass: z
       .string()
@@ -71,30 +77,37 @@ export const SqlInstanceParameters = z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
       .min(1)
-      .max(63)
-      .meta({ description: "Name of the master user. Immutable.", ...immutable("masterUsername") }),
-    masterPasswordSecretRef: z
-      .object({
-        name: z
+      .max(128)
+      .meta({
+        description:
+          "Name of the master user: a letter, then letters, digits and underscores; at most 63 characters for PostgreSQL, 32 for MySQL, 16 for MariaDB and Db2, 30 for Oracle, 128 for SQL Server. rdsadmin is reserved by RDS, and admin and pg_* by PostgreSQL. Immutable.",
+        ...immutable("masterUsername"),
+      }),
+    masterPasswordSecretRef: localRef(
+      {
+        name: objectName("Name of a Secret in the resource's namespace."),
+        key: z
           .string()
           .min(1)
           .max(253)
-          .meta({ description: "Name of a Secret in the resource's namespace." }),
-        key: z.string().min(1).max(253).default("password").meta({ description: "Key in the Secret." }),
-      })
-      .optional()
-      .meta({
-        description:
-          "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
-      }),
+          .regex(new RegExp(SECRET_KEY_PATTERN))
+          .default("password")
+          .meta({ description: 'Key in the Secret: letters, digits, "-", "_" and ".".' }),
+      },
+      "Secret holding the master password. Changing the Secret's value rotates the password. Empty: setpoint generates a strong password and keeps it in the Secret <name>-master-password.",
+    ).optional(),
     dbName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
       .max(64)
       .optional()
-      .meta({ description: "Name of the database created with the instance. Immutable." }),
+      .meta({
+        description:
+          "Name of the database created with the instance: at most 63 characters for PostgreSQL, 64 for MySQL and MariaDB, 8 for Oracle (the SID) and Db2; SQL Server takes none. Immutable.",
+      }),
     port: z.int().min(1150).max(65535).optional().meta({
-      description: "Port the database listens on. Empty: the engine default, filled in from the cloud.",
+      description:
+        "Port the database listens on, 1150 to 65535 (SQL Server: not 1234, 1434, 3260, 3343, 3389, 47001 or 49152 to 49156). Empty: the engine default, filled in from the cloud.",
     }),
     multiAZ: z
       .boolean()
@@ -116,17 +129,27 @@ export const SqlInstanceParameters = z
       .string()
       .min(1)
       .max(255)
+      .regex(/^[a-zA-Z0-9._ -]+$/)
       .optional()
-      .meta({ description: "DB subnet group, which chooses the VPC. Immutable. Empty: the default VPC." }),
+      .meta({
+        description:
+          "DB subnet group, which chooses the VPC: letters, digits, periods, underscores, spaces and hyphens. Immutable. Empty: the default VPC.",
+      }),
     vpcSecurityGroupIds: z
-      .array(z.string().regex(/^sg-[0-9a-f]+$/))
+      .array(
+        z
+          .string()
+          .max(64)
+          .regex(/^sg-[0-9a-f]+$/),
+      )
       .max(100)
       .optional()
       .meta({
         description:
-          "VPC security groups, compared as a set. Empty: the VPC's default security group, filled in from the cloud.",
+          "VPC security groups, compared as a set, each at most once. Empty: the VPC's default security group, filled in from the cloud.",
+        "x-kubernetes-list-type": "set",
       }),
-    tags: TagMap.optional(),
+    tags: tagMap(["aws:", "rds:"]).optional(),
     skipFinalSnapshot: z.boolean().default(true).meta({
       description: "Delete without a final snapshot. When false, finalSnapshotIdentifier is required.",
     }),
@@ -150,6 +173,7 @@ export const SqlInstanceParameters = z
         rule: "!has(self.storageType) || !(self.storageType in ['io1', 'io2']) || has(self.iops)",
         message: "storageType io1 and io2 need iops",
       },
+      ...engineRules(),
     ],
   });
 export type SqlInstanceParameters = z.infer<typeof SqlInstanceParameters>;
@@ -178,6 +202,10 @@ export const SqlInstanceObservation = z
     masterPasswordSecretVersion: z.string().optional().meta({
       description: "resourceVersion of the password Secret last applied; a new one triggers a rotation.",
     }),
+    masterPasswordSecretVersionAtAdoption: z.string().optional().meta({
+      description:
+        "Set while the instance is adopted and setpoint has not set its password: the password Secret's resourceVersion at adoption (empty: there was none). The connection Secret carries no password until the Secret changes and setpoint sets the new password.",
+    }),
   })
   .meta({ description: "Observed, non-secret state of the RDS DB instance." });
 export type SqlInstanceObservation = z.infer<typeof SqlInstanceObservation>;
@@ -192,4 +220,17 @@ export const SqlInstanceKind = defineAwsKind({
   forProvider: SqlInstanceParameters,
   atProvider: SqlInstanceObservation,
   sensitivePaths: ["forProvider.masterPasswordSecretRef"],
+  rules: [
+    {
+      rule: `has(self.spec.forProvider.masterPasswordSecretRef) || size(self.metadata.name) <= ${253 - GENERATED_PASSWORD_SECRET_SUFFIX.length}`,
+      message: `without masterPasswordSecretRef, setpoint keeps the password in the Secret <name>${GENERATED_PASSWORD_SECRET_SUFFIX}, so the name may have at most ${253 - GENERATED_PASSWORD_SECRET_SUFFIX.length} characters`,
+      fieldPath: ".spec.forProvider",
+    },
+    {
+      rule: `!has(self.spec.writeConnectionSecretToRef) || self.spec.writeConnectionSecretToRef.name != (has(self.spec.forProvider.masterPasswordSecretRef) ? self.spec.forProvider.masterPasswordSecretRef.name : self.metadata.name + '${GENERATED_PASSWORD_SECRET_SUFFIX}')`,
+      message:
+        "writeConnectionSecretToRef names the master password Secret, which the connection details would overwrite: choose another name",
+      fieldPath: ".spec.writeConnectionSecretToRef.name",
+    },
+  ],
 });

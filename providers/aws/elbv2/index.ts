@@ -19,7 +19,7 @@ import { awsConnectionKey, resolveAwsConnection, sharedClient } from "../shared/
 import { sdkElbv2Api } from "./api.ts";
 import { LoadBalancerClient } from "./client.ts";
 import type { ObservedLoadBalancer } from "./mapping.ts";
-import { deriveLoadBalancerName } from "./names.ts";
+import { deriveLoadBalancerName, isValidElbName, MAX_NAME_LENGTH } from "./names.ts";
 
 export { type Elbv2Api, sdkElbv2Api } from "./api.ts";
 export { ELBV2_BATCH_SIZE } from "./batch.ts";
@@ -46,6 +46,10 @@ export const loadBalancerProvider: Provider<
 > = {
   services: { [ELBV2_SERVICE]: ELBV2_BUDGET },
   deriveExternalName: deriveLoadBalancerName,
+  checkExternalName: (name) =>
+    isValidElbName(name)
+      ? undefined
+      : `a load balancer name has 1 to ${MAX_NAME_LENGTH} letters, digits and hyphens, neither starts nor ends with a hyphen, and does not start with "internal-"`,
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   async connect(mr, ctx) {
     const conn = await resolveAwsConnection(mr, ctx);

@@ -112,6 +112,51 @@ describe("SqlInstance observe", () => {
     assert.equal(o.lateInit?.engineVersion, "16.4");
   });
 
+  describe("of an instance setpoint did not create (adopted)", () => {
+    const untagged = () => instance({ TagList: [{ Key: "team", Value: "billing" }] });
+    const TENANT_SECRET = (rv: string) => ({
+      "team-a/tenant-pw": { resourceVersion: rv, data: { password: "the-tenant-chose-this" } },
+    });
+    const adopter = (status?: object) =>
+      sqlInstance({ masterPasswordSecretRef: { name: "tenant-pw", key: "password" } }, status);
+
+    it("publishes the connection details without the tenant's password, which is not the instance's", async () => {
+      const { client } = setup({ instances: [untagged()], secrets: TENANT_SECRET("7") });
+      const o = await client.observe(adopter());
+      assert.equal(o.connectionDetails?.host, "team-a-orders.abc.us-east-1.rds.amazonaws.com");
+      assert.equal(o.connectionDetails?.password, undefined);
+      assert.equal(o.atProvider?.masterPasswordSecretVersionAtAdoption, "7");
+      assert.equal(o.atProvider?.masterPasswordSecretVersion, undefined);
+      assert.equal(o.private?.rotatePassword, false, "adopting sets no password");
+    });
+
+    it("never generates a password for it when there is no Secret", async () => {
+      const { client, calls } = setup({ instances: [untagged()], secrets: {} });
+      const mr = sqlInstance();
+      const o = await client.observe(mr);
+      assert.equal(o.private?.rotatePassword, false);
+      calls.length = 0;
+      await client.update(mr, o);
+      assert.ok(!calls.some((c) => c.op === "modify"), JSON.stringify(calls));
+    });
+
+    it("sets the password once the tenant changes the Secret, and from then on publishes it", async () => {
+      const { client, calls } = setup({ instances: [untagged()], secrets: TENANT_SECRET("8") });
+      const mr = adopter({ masterPasswordSecretVersionAtAdoption: "7" });
+      const o = await client.observe(mr);
+      assert.equal(o.private?.rotatePassword, true);
+      calls.length = 0;
+      const res = await client.update(mr, o);
+      const modify = calls.find((c) => c.op === "modify")?.input as ModifyDBInstanceCommandInput;
+      assert.equal(modify.MasterUserPassword, "the-tenant-chose-this");
+      assert.deepEqual(res.atProvider, {
+        masterPasswordSecretVersion: "8",
+        masterPasswordSecretVersionAtAdoption: undefined,
+      });
+      assert.equal(res.connectionDetails?.password, "the-tenant-chose-this");
+    });
+  });
+
   it("reports a rotated password Secret as a sensitive reference diff, without its value", async () => {
     const { client } = setup({ instances: [instance()], secrets: GEN_SECRET("new-pw", "2") });
     const o = await client.observe(sqlInstance({}, { masterPasswordSecretVersion: "1" }));

@@ -36,14 +36,22 @@ import {
   connectionDetails,
   createInput,
   deriveIdentifier,
+  isValidIdentifier,
   lateInit,
   type ModifiableField,
   modifyInput,
   Paths,
+  RDS_IDENTIFIER_MAX,
   readiness,
   toAtProvider,
 } from "./mapping.ts";
-import { checkRotation, ensurePassword, passwordSource, readPassword } from "./password.ts";
+import {
+  checkRotation,
+  ensurePassword,
+  passwordSource,
+  readPassword,
+  requirePasswordBeforeCreate,
+} from "./password.ts";
 
 export { RDS_TERMINAL_CODES } from "./client.ts";
 export { deriveIdentifier } from "./mapping.ts";
@@ -116,7 +124,18 @@ export class SqlInstanceClient
     }
     const p = mr.spec.forProvider;
     const pw = await readPassword(this.#kube, passwordSource(mr));
-    const rotation = checkRotation(pw, mr.status?.atProvider?.masterPasswordSecretVersion);
+    const at = mr.status?.atProvider;
+    const ownership = ownershipFromTags(tagListToMap(inst.TagList));
+    const rotation = checkRotation(
+      pw,
+      {
+        ...(at?.masterPasswordSecretVersion !== undefined ? { applied: at.masterPasswordSecretVersion } : {}),
+        ...(at?.masterPasswordSecretVersionAtAdoption !== undefined
+          ? { adopted: at.masterPasswordSecretVersionAtAdoption }
+          : {}),
+      },
+      ownership.uid !== undefined && ownership.uid === mr.metadata.uid,
+    );
     const found = compare(p, inst, { tags: desiredTags(mr, p.tags), authoritative: p.tags !== undefined });
     const drift: FieldDiff[] = found.drift;
     if (rotation.needsRotation) {
@@ -133,10 +152,10 @@ export class SqlInstanceClient
       exists: true,
       deleting: inst.DBInstanceStatus === "deleting",
       drift,
-      atProvider: toAtProvider(inst, rotation.reportedVersion),
+      atProvider: toAtProvider(inst, rotation.reportedVersion, rotation.adoptedVersion),
       ready,
       inProgress,
-      ownership: ownershipFromTags(tagListToMap(inst.TagList)),
+      ownership,
       deletionProtection: {
         enabled: inst.DeletionProtection === true,
         requested: p.deletionProtection,
@@ -148,7 +167,10 @@ export class SqlInstanceClient
     // does not accept yet (and may never: RDS can refuse it, or the policy may
     // forbid updates). Publishing it would break every client that reads the
     // connection secret; update() publishes it once ModifyDBInstance took it.
-    if (!rotation.needsRotation) obs.connectionDetails = connectionDetails(inst, pw.password);
+    // An adopted instance's password is not the Secret's until setpoint set
+    // it: its connection Secret gets everything but the password.
+    if (!rotation.needsRotation)
+      obs.connectionDetails = connectionDetails(inst, rotation.passwordKnown ? pw.password : undefined);
     const li = lateInit(p, inst);
     if (Object.keys(li).length > 0) obs.lateInit = li;
     return obs;
@@ -184,8 +206,12 @@ export class SqlInstanceClient
       if (tags.remove.length > 0) await this.#api.removeTags(arn, tags.remove);
     }
     if (newPassword) {
-      if (newPassword.version !== undefined)
-        result.atProvider = { masterPasswordSecretVersion: newPassword.version };
+      const at: Record<string, unknown> = {};
+      if (newPassword.version !== undefined) at.masterPasswordSecretVersion = newPassword.version;
+      // An adopted instance's password is setpoint's from now on.
+      if (observation.atProvider?.masterPasswordSecretVersionAtAdoption !== undefined)
+        at.masterPasswordSecretVersionAtAdoption = undefined;
+      if (Object.keys(at).length > 0) result.atProvider = at;
       // The observation carried no connection details while the rotation was pending.
       const inst = modified ?? (await this.#api.describe(id));
       if (inst) result.connectionDetails = connectionDetails(inst, newPassword.password);
@@ -219,8 +245,13 @@ export const sqlInstanceProvider: Provider<SqlInstanceParameters, SqlInstanceObs
   services: { [RDS_SERVICE]: RDS_BUDGET },
   async connect(mr, ctx) {
     const conn = await resolveAwsConnection(mr, ctx);
+    await requirePasswordBeforeCreate(ctx.kube, mr);
     return new SqlInstanceClient(sdkRdsApi(conn), ctx.kube);
   },
   connectionKey: (mr, ctx) => awsConnectionKey(mr, ctx),
   deriveExternalName: deriveIdentifier,
+  checkExternalName: (name) =>
+    isValidIdentifier(name)
+      ? undefined
+      : `a DB instance identifier has 1 to ${RDS_IDENTIFIER_MAX} letters, digits and hyphens, starts with a letter, and has no hyphen at the end or two in a row`,
 };

@@ -100,7 +100,11 @@ export function readiness(status: string | undefined): Readiness {
 
 // ------------------------------------------------------------------ atProvider
 
-export function toAtProvider(inst: DBInstance, masterPasswordSecretVersion?: string): SqlInstanceObservation {
+export function toAtProvider(
+  inst: DBInstance,
+  masterPasswordSecretVersion?: string,
+  masterPasswordSecretVersionAtAdoption?: string,
+): SqlInstanceObservation {
   const at: SqlInstanceObservation = {};
   if (inst.DBInstanceIdentifier !== undefined) at.dbInstanceIdentifier = inst.DBInstanceIdentifier;
   if (inst.DBInstanceArn !== undefined) at.arn = inst.DBInstanceArn;
@@ -114,6 +118,8 @@ export function toAtProvider(inst: DBInstance, masterPasswordSecretVersion?: str
   if (inst.DbiResourceId !== undefined) at.resourceId = inst.DbiResourceId;
   if (inst.DeletionProtection !== undefined) at.deletionProtection = inst.DeletionProtection;
   if (masterPasswordSecretVersion !== undefined) at.masterPasswordSecretVersion = masterPasswordSecretVersion;
+  if (masterPasswordSecretVersionAtAdoption !== undefined)
+    at.masterPasswordSecretVersionAtAdoption = masterPasswordSecretVersionAtAdoption;
   return at;
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SecretData } from "../../../controller/provider.ts";
+import { type SecretData, UnresolvedReferenceError } from "../../../controller/provider.ts";
 import { fakeKube, sqlInstance } from "./fixtures.test-util.ts";
 import {
   checkRotation,
@@ -9,7 +9,9 @@ import {
   generatePassword,
   PasswordSecretError,
   type PasswordState,
+  passwordProblem,
   passwordSource,
+  requirePasswordBeforeCreate,
 } from "./password.ts";
 
 describe("generatePassword", () => {
@@ -74,6 +76,84 @@ describe("ensurePassword", () => {
   }
 });
 
+describe("passwordProblem: the master passwords RDS refuses, named without the value", () => {
+  const cases: { name: string; engine: string; password: string; problem?: RegExp }[] = [
+    { name: "a 12-character PostgreSQL password is fine", engine: "postgres", password: "s3cret-value" },
+    {
+      name: "7 characters are too few",
+      engine: "postgres",
+      password: "short12",
+      problem: /has 7 characters, and RDS takes 8 to 128/,
+    },
+    { name: "MySQL stops at 41", engine: "mysql", password: "x".repeat(42), problem: /8 to 41 for mysql/ },
+    { name: "Oracle stops at 30", engine: "oracle-ee", password: "x".repeat(31), problem: /8 to 30/ },
+    { name: "an @ is refused", engine: "postgres", password: "pass@word1", problem: /character RDS refuses/ },
+    { name: "a slash is refused", engine: "mysql", password: "pass/word1", problem: /character RDS refuses/ },
+    {
+      name: "a double quote is refused",
+      engine: "postgres",
+      password: 'pass"word1',
+      problem: /character RDS refuses/,
+    },
+    { name: "Oracle refuses an ampersand", engine: "oracle-se2", password: "pass&word1", problem: /&/ },
+    { name: "other engines take an ampersand", engine: "postgres", password: "pass&word1" },
+    {
+      name: "a non-ASCII letter is refused",
+      engine: "postgres",
+      password: "pässword12",
+      problem: /printable ASCII/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = passwordProblem(c.engine, c.password);
+      if (c.problem === undefined) assert.equal(got, undefined);
+      else {
+        assert.match(got ?? "", c.problem);
+        assert.ok(!(got ?? "").includes(c.password), "the message repeats the password");
+      }
+    });
+  }
+
+  it("ensurePassword refuses a user password RDS would refuse, as a transient reference problem", async () => {
+    const { kube } = fakeKube({ "team-a/db-pw": { resourceVersion: "1", data: { password: "v4lue@x" } } });
+    await assert.rejects(
+      ensurePassword(kube, sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "password" } })),
+      (err: unknown) =>
+        err instanceof PasswordSecretError &&
+        err instanceof UnresolvedReferenceError &&
+        /Secret team-a\/db-pw \(key "password"\) cannot be used: it has 7 characters/.test(err.message) &&
+        !err.message.includes("v4lue"),
+    );
+  });
+});
+
+describe("requirePasswordBeforeCreate", () => {
+  const withRef = (annotations: Record<string, string> = {}, deleting = false) => {
+    const mr = sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "password" } });
+    mr.metadata.annotations = { ...mr.metadata.annotations, ...annotations };
+    if (deleting) mr.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
+    return mr;
+  };
+  it("fails before the first create when the user's Secret is missing", async () => {
+    await assert.rejects(requirePasswordBeforeCreate(fakeKube().kube, withRef()), PasswordSecretError);
+  });
+  it("lets a created instance be polled although its Secret went missing", async () => {
+    await requirePasswordBeforeCreate(
+      fakeKube().kube,
+      withRef({ "setpoint.dev/external-create-succeeded": "t" }),
+    );
+  });
+  it("never stands in the way of a deletion", async () => {
+    await requirePasswordBeforeCreate(fakeKube().kube, withRef({}, true));
+  });
+  it("writes nothing for a generated password", async () => {
+    const { kube, applied } = fakeKube();
+    await requirePasswordBeforeCreate(kube, sqlInstance());
+    assert.deepEqual(applied, []);
+  });
+});
+
 describe("checkRotation", () => {
   const gen = passwordSource(sqlInstance());
   const user = passwordSource(sqlInstance({ masterPasswordSecretRef: { name: "db-pw", key: "password" } }));
@@ -134,9 +214,60 @@ describe("checkRotation", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const r = checkRotation(c.state, c.previous);
+      const r = checkRotation(c.state, c.previous === undefined ? {} : { applied: c.previous }, true);
       assert.equal(r.needsRotation, c.rotate);
       assert.equal(r.reportedVersion, c.reported);
+      assert.equal(r.adoptedVersion, undefined);
+    });
+  }
+
+  const adopted: {
+    name: string;
+    state: PasswordState;
+    previous: { applied?: string; adopted?: string };
+    expect: Partial<ReturnType<typeof checkRotation>>;
+  }[] = [
+    {
+      name: "the first observation of an adopted instance records the Secret's version and claims no password",
+      state: state(user, "3", "tenant-chose-this"),
+      previous: {},
+      expect: { needsRotation: false, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "an adopted instance without a password Secret gets no generated password",
+      state: state(gen),
+      previous: {},
+      expect: { needsRotation: false, adoptedVersion: "", passwordKnown: false },
+    },
+    {
+      name: "an unchanged Secret leaves the adopted instance's password alone",
+      state: state(user, "3", "p"),
+      previous: { adopted: "3" },
+      expect: { needsRotation: false, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "a changed Secret hands the password over: setpoint sets it",
+      state: state(user, "4", "p"),
+      previous: { adopted: "3" },
+      expect: { needsRotation: true, adoptedVersion: "3", passwordKnown: false },
+    },
+    {
+      name: "a Secret created after adoption hands the password over too",
+      state: state(user, "5", "p"),
+      previous: { adopted: "" },
+      expect: { needsRotation: true, passwordKnown: false },
+    },
+    {
+      name: "once setpoint set it, the password is known",
+      state: state(user, "4", "p"),
+      previous: { applied: "4" },
+      expect: { needsRotation: false, reportedVersion: "4", passwordKnown: true },
+    },
+  ];
+  for (const c of adopted) {
+    it(c.name, () => {
+      const r = checkRotation(c.state, c.previous, false);
+      for (const [k, v] of Object.entries(c.expect)) assert.equal(r[k as keyof typeof r], v, k);
     });
   }
 });

@@ -2,12 +2,12 @@
 // kept in a Secret owned by the SqlInstance. Values never leave this module
 // except into CreateDBInstance/ModifyDBInstance and the connection secret.
 import { randomInt } from "node:crypto";
-import type {
-  SqlInstanceObservation,
-  SqlInstanceParameters,
+import {
+  GENERATED_PASSWORD_SECRET_SUFFIX,
+  type SqlInstanceParameters,
 } from "../../../apis/aws/v1alpha1/sqlinstance.ts";
-import type { Managed } from "../../../controller/api/index.ts";
-import type { KubeAccess, SecretData } from "../../../controller/provider.ts";
+import { Annotations, type Managed } from "../../../controller/api/index.ts";
+import { type KubeAccess, type SecretData, UnresolvedReferenceError } from "../../../controller/provider.ts";
 
 /**
  * Letters, digits and URL-unreserved symbols: RDS forbids / @ " and space,
@@ -27,12 +27,39 @@ export function generatePassword(length = GENERATED_PASSWORD_LENGTH): string {
 }
 
 export function generatedSecretName(mr: Managed): string {
-  return `${mr.metadata.name}-master-password`;
+  return `${mr.metadata.name}${GENERATED_PASSWORD_SECRET_SUFFIX}`;
 }
 
-/** Raised when the user's password Secret is missing; transient, since the Secret may appear soon. */
-export class PasswordSecretError extends Error {
+/**
+ * Raised when the user's password Secret is missing, lacks its key, or holds
+ * a password RDS would refuse; transient, since the Secret may change soon.
+ */
+export class PasswordSecretError extends UnresolvedReferenceError {
   override readonly name = "PasswordSecretError";
+}
+
+/** The master password lengths RDS accepts, per engine (CreateDBInstance, MasterUserPassword). */
+export function passwordLengths(engine: string): { min: number; max: number } {
+  if (engine === "mysql" || engine === "mariadb") return { min: 8, max: 41 };
+  if (engine.startsWith("oracle-")) return { min: 8, max: 30 };
+  if (engine.startsWith("db2-")) return { min: 8, max: 255 };
+  return { min: 8, max: 128 };
+}
+
+/**
+ * Why RDS would refuse `password` for `engine`, without repeating any of it:
+ * printable ASCII except / " @ (and, for Oracle, & and '), of the engine's length.
+ */
+export function passwordProblem(engine: string, password: string): string | undefined {
+  const { min, max } = passwordLengths(engine);
+  if (password.length < min || password.length > max) {
+    return `it has ${password.length} characters, and RDS takes ${min} to ${max} for ${engine}`;
+  }
+  const forbidden = engine.startsWith("oracle-") ? /[^\x20-\x7e]|[/"@&']/ : /[^\x20-\x7e]|[/"@]/;
+  if (forbidden.test(password)) {
+    return `it contains a character RDS refuses (/, ", @${engine.startsWith("oracle-") ? ", &, '" : ""} or one that is not printable ASCII)`;
+  }
+  return undefined;
 }
 
 export interface PasswordSource {
@@ -79,6 +106,14 @@ export async function ensurePassword(
   const source = passwordSource(mr);
   const state = await readPassword(kube, source);
   if (state.password !== undefined) {
+    const problem = source.generated
+      ? undefined
+      : passwordProblem(mr.spec.forProvider.engine, state.password);
+    if (problem) {
+      throw new PasswordSecretError(
+        `the master password in Secret ${source.namespace}/${source.name} (key "${source.key}") cannot be used: ${problem}`,
+      );
+    }
     return state.version === undefined
       ? { password: state.password }
       : { password: state.password, version: state.version };
@@ -96,29 +131,76 @@ export async function ensurePassword(
   return written ? { password, version: written.resourceVersion } : { password };
 }
 
+/**
+ * Before the first create, the user's password Secret must hold a usable
+ * password. Checked before any cloud call, so waiting for the Secret costs
+ * nothing in the cloud, however long it takes. Once the instance exists a
+ * missing Secret no longer stops its polls: only a rotation needs it.
+ */
+export async function requirePasswordBeforeCreate(
+  kube: KubeAccess,
+  mr: Managed<SqlInstanceParameters>,
+): Promise<void> {
+  const created = mr.metadata.annotations?.[Annotations.externalCreateSucceeded] !== undefined;
+  if (created || mr.metadata.deletionTimestamp || !mr.spec.forProvider.masterPasswordSecretRef) return;
+  await ensurePassword(kube, mr);
+}
+
+/** What setpoint recorded about the password (status.atProvider), as checkRotation reads it. */
+export interface PasswordRecord {
+  /** The Secret version whose password setpoint set on the instance (at create or by a rotation). */
+  applied?: string;
+  /**
+   * The Secret version seen when setpoint adopted the instance ("" when there
+   * was no Secret). setpoint did not set that password, so it does not know
+   * the instance's: it publishes none until the Secret changes and it sets it.
+   */
+  adopted?: string;
+}
+
 export interface RotationCheck {
   /** Present when the password should be (re)applied. */
   needsRotation: boolean;
   /** The version to report in atProvider: it advances only once an update applied it. */
   reportedVersion?: string;
+  /** Carried in atProvider while the instance's password is not setpoint's. */
+  adoptedVersion?: string;
+  /** The Secret's password is the instance's, so the connection Secret may carry it. */
+  passwordKnown: boolean;
 }
 
 /**
- * Compares the Secret's version with the one last applied. No earlier
- * version means this is the first observation: take the current one as
- * applied. A generated Secret that vanished is recreated by a rotation.
+ * Compares the Secret's version with the one last applied. No record at all
+ * means the first observation: of an instance setpoint created (`created`,
+ * from its uid tag), whose password came from this Secret; or of an adopted
+ * one, whose password setpoint never set. A generated Secret that vanished is
+ * recreated by a rotation, but never for an adopted instance: that would
+ * replace a password that other clients use.
  */
 export function checkRotation(
   state: PasswordState,
-  previous: SqlInstanceObservation["masterPasswordSecretVersion"],
+  previous: PasswordRecord,
+  created: boolean,
 ): RotationCheck {
+  const { applied, adopted } = previous;
+  if (applied === undefined && (adopted !== undefined || !created)) {
+    const seen = adopted ?? state.version ?? "";
+    // Any new version of the Secret is the user handing the password over.
+    const handover = adopted !== undefined && state.version !== undefined && state.version !== adopted;
+    return {
+      needsRotation: handover && state.password !== undefined,
+      adoptedVersion: seen,
+      passwordKnown: false,
+    };
+  }
   if (state.version === undefined) {
-    const out: RotationCheck = { needsRotation: state.source.generated };
-    if (previous !== undefined) out.reportedVersion = previous;
+    const out: RotationCheck = { needsRotation: state.source.generated, passwordKnown: false };
+    if (applied !== undefined) out.reportedVersion = applied;
     return out;
   }
-  if (previous === undefined) return { needsRotation: false, reportedVersion: state.version };
-  if (previous !== state.version)
-    return { needsRotation: state.password !== undefined, reportedVersion: previous };
-  return { needsRotation: false, reportedVersion: state.version };
+  if (applied === undefined)
+    return { needsRotation: false, reportedVersion: state.version, passwordKnown: true };
+  if (applied !== state.version)
+    return { needsRotation: state.password !== undefined, reportedVersion: applied, passwordKnown: false };
+  return { needsRotation: false, reportedVersion: state.version, passwordKnown: true };
 }

@@ -11,6 +11,9 @@ export function specProblems(fp: LoadBalancerForProvider): string[] {
   const problems: string[] = [];
   const tgs = fp.targetGroups ?? [];
   const listeners = fp.listeners ?? [];
+  if (fp.type === "application" && fp.subnets.length < 2) {
+    problems.push("an application load balancer needs at least two subnets, in two Availability Zones");
+  }
   if (fp.type !== "application" && (fp.securityGroups?.length ?? 0) > 0) {
     problems.push("securityGroups are supported only for application load balancers");
   }
