@@ -19,6 +19,8 @@ export const PulumiCodes = {
   Conflict: "Conflict",
   /** The state is to live on the controller's disk, which this controller does not allow. */
   LocalStateNotAllowed: "LocalStateNotAllowed",
+  /** stateRef.local.path names a folder outside the namespace's own state folder. */
+  LocalStatePathRefused: "LocalStatePathRefused",
   /** A resource is protected (protect: true) and blocks the destroy. */
   ProtectedResource: "ProtectedResource",
 } as const;

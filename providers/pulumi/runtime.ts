@@ -122,6 +122,13 @@ export class PulumiRuntime {
   readonly cli: PulumiCli;
   readonly programs: Map<string, Program>;
   readonly slots: Slots;
+  /**
+   * One program running at a time in this process. The Node SDK keeps the running program's stack and
+   * settings in module globals (pulumi/pulumi#5449), so two inline programs at once see each other's:
+   * a test caught one stack's preview failing with another stack's program error. Operations that run
+   * no program (refresh, destroy, tags) are not held by it: the poll, a refresh, still runs in parallel.
+   */
+  readonly programSlot = new Slots(1);
   readonly workDir: string;
   /** Holds pulumi-resource-pulumi-nodejs; first on the CLI's PATH. */
   readonly binDir: string;

@@ -82,20 +82,24 @@ export class StackSession {
   /** The program run against the refreshed state, changing nothing: a plan. */
   async preview(): Promise<OperationResult> {
     await this.ensureConfig();
-    return this.#operation("preview --refresh", (s, o) => s.preview({ ...o, refresh: true }));
+    return this.#rt.programSlot.run(() =>
+      this.#operation("preview --refresh", (s, o) => s.preview({ ...o, refresh: true })),
+    );
   }
 
   async up(refresh: boolean): Promise<UpOutcome> {
     await this.ensureConfig();
     let outputs: OutputMap = {};
     let changes: Record<string, number> = {};
-    const result = await this.#operation(refresh ? "up --refresh" : "up", async (s, o) => {
-      const r = await s.up({ ...o, refresh });
-      outputs = r.outputs;
-      changes = Object.fromEntries(
-        Object.entries(r.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0),
-      ) as Record<string, number>;
-    });
+    const result = await this.#rt.programSlot.run(() =>
+      this.#operation(refresh ? "up --refresh" : "up", async (s, o) => {
+        const r = await s.up({ ...o, refresh });
+        outputs = r.outputs;
+        changes = Object.fromEntries(
+          Object.entries(r.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0),
+        ) as Record<string, number>;
+      }),
+    );
     return { ...result, outputs, changes };
   }
 

@@ -7,7 +7,7 @@
 // project is the namespace and the stack is the external name, so state keys and local folders always
 // sit under the resource's own namespace.
 import { mkdir, symlink } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type {
   PulumiStackObservation,
   PulumiStackParameters,
@@ -49,6 +49,31 @@ export interface StackTarget {
   secrets: string[];
   workDir: string;
   home: string;
+}
+
+/**
+ * The folder of stateRef.local: <root>/<namespace>[/<path>]. Admission refuses "." and ".." segments
+ * already; this checks again, and checks the resolved folder, because a tenant must never reach past
+ * its namespace's folder into the controller's disk (an apiserver without the CRD's rules, an old CRD,
+ * a resource written before a validation existed).
+ */
+export function localStateFolder(root: string, namespace: string, path: string | undefined): string {
+  const refuse = (why: string) =>
+    new TerminalError(PulumiCodes.LocalStatePathRefused, `spec.forProvider.stateRef.local.path: ${why}`);
+  const segments = path ? path.split("/") : [];
+  if (path !== undefined && (path === "" || isAbsolute(path) || path.includes("\\"))) {
+    throw refuse("must be a relative folder of \"/\"-separated names");
+  }
+  if (segments.some((s) => s === "" || s === "." || s === "..")) {
+    throw refuse('cannot contain empty, "." or ".." segments');
+  }
+  const base = resolve(root, namespace);
+  const dir = resolve(base, ...segments);
+  const rel = relative(base, dir);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw refuse("leads outside this namespace's state folder");
+  }
+  return dir;
 }
 
 export function stackNameOf(mr: Managed): string {
@@ -144,7 +169,7 @@ export async function resolveTarget(
         "spec.forProvider.stateRef.local: this controller keeps no state on its own disk (it was started without --pulumi-local-state-dir); use stateRef.s3",
       );
     }
-    const dir = join(root, namespace);
+    const dir = localStateFolder(root, namespace, p.stateRef.local?.path);
     await mkdir(dir, { recursive: true });
     backendUrl = `file://${dir}`;
     backendLabel = backendUrl;

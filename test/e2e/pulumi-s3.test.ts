@@ -205,13 +205,16 @@ describe("a PulumiStack running a dynamic-provider program against moto", {
       timeoutMs: 120_000,
       until: (b) => b?.tags.team === "payments",
     });
+    // The bucket is tagged during the up; the status and the Event come after it returns.
+    const isUpdate = (e: { reason?: string; message: string }) =>
+      e.reason === "UpdatedExternalResource" && /forProvider\.config/.test(e.message);
+    await waitFor(() => objects.events(name), {
+      what: "an UpdatedExternalResource event naming the config",
+      timeoutMs: 60_000,
+      until: (events) => events.some(isUpdate),
+    });
     const mr = await objects.waitForCondition(name, "Synced", "True");
     assert.equal(drift(mr)?.corrections, before, "a spec change is not counted as a correction");
-    const events = await objects.events(name);
-    assert.ok(
-      events.some((e) => e.reason === "UpdatedExternalResource" && /forProvider\.config/.test(e.message)),
-      JSON.stringify(events.map((e) => [e.reason, e.message])),
-    );
   });
 
   it("applies a changed Secret value as a change through a reference, not as drift", async () => {
@@ -269,12 +272,13 @@ describe("a PulumiStack running a dynamic-provider program against moto", {
     await objects.waitUntilGone(name, 120_000);
     assert.equal(await bucket(bucketName), undefined);
     const listed = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: STATE_BUCKET,
-        Prefix: `e2e/.pulumi/stacks/${ns.name}/${name}.json`,
-      }),
+      new ListObjectsV2Command({ Bucket: STATE_BUCKET, Prefix: `e2e/.pulumi/stacks/${ns.name}/` }),
     );
-    assert.equal(listed.KeyCount ?? 0, 0, "destroy removed the stack as well");
+    const keys = (listed.Contents ?? []).map((o) => o.Key ?? "");
+    assert.ok(
+      !keys.includes(`e2e/.pulumi/stacks/${ns.name}/${name}.json`),
+      `destroy removed the stack as well: ${keys.join(", ")}`,
+    );
   });
 
   it("leaves the bucket and the stack under deletionPolicy Orphan", async () => {
@@ -337,6 +341,26 @@ describe("PulumiStack failures", { skip: skipUnless(pulumi), timeout: 10 * 60_00
     assert.match(condition(mr, "Synced")?.message ?? "", /--pulumi-local-state-dir/);
   });
 
+  it("is refused by the tenancy gate in a namespace the ProviderConfig does not select, and runs nothing", async () => {
+    const config = uniqueName("pulumi-outsider");
+    await installAwsProviderConfig(config, {
+      spec: { namespaceSelector: { matchLabels: { "setpoint.dev/e2e-team": "someone-else" } } },
+    });
+    const objects = stacks(ns.name);
+    await objects.create("outsider", { ...spec("slow"), providerConfigRef: { name: config } });
+    const mr = await objects.waitForCondition("outsider", "Synced", "False", { reason: "ReconcileTerminal" });
+    assert.match(
+      condition(mr, "Synced")?.message ?? "",
+      new RegExp(`NamespaceNotAllowed: namespace "${ns.name}" may not use ProviderConfig "${config}"`),
+    );
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: STATE_BUCKET, Prefix: `e2e/.pulumi/stacks/${ns.name}/outsider` }),
+    );
+    assert.equal(listed.KeyCount ?? 0, 0, "no stack was made in the state bucket");
+    await objects.delete("outsider");
+    await objects.waitUntilGone("outsider", 60_000);
+  });
+
   it("retries a backend it cannot reach, as a transient error", async () => {
     const port = await freePort();
     await installAwsProviderConfig("unreachable", { endpoint: `http://127.0.0.1:${port}` });
@@ -390,7 +414,7 @@ describe("PulumiStack admission", () => {
     [
       "a Secret reference that names another namespace",
       { ...base, config: { token: { secretKeyRef: { name: "s", key: "k", namespace: "kube-system" } } } },
-      /cannot name a namespace/,
+      /references stay in the resource's own namespace/,
     ],
     [
       "a config value with both value and secretKeyRef",
@@ -410,7 +434,22 @@ describe("PulumiStack admission", () => {
     [
       "a passphrase from another namespace",
       { ...base, passphraseSecretRef: { name: "p", key: "k", namespace: "other" } },
-      /cannot name a namespace/,
+      /references stay in the resource's own namespace/,
+    ],
+    [
+      "a local state path that climbs out of the namespace's folder",
+      { ...base, stateRef: { local: { path: "../kube-system" } } },
+      /cannot contain "\." or "\.\." segments/,
+    ],
+    [
+      "an absolute local state path",
+      { ...base, stateRef: { local: { path: "/etc/setpoint" } } },
+      /stateRef\.local\.path|should match|pattern/,
+    ],
+    [
+      "a program name that is a path",
+      { ...base, program: "../../tmp/evil" },
+      /program|should match|pattern/,
     ],
   ];
   for (const [what, forProvider, message] of cases) {

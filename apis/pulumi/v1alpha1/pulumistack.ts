@@ -6,7 +6,12 @@
 // the paths the controller writes to. The project is the namespace and the stack is the external name,
 // so one namespace's stacks never share state paths with another's.
 import { z } from "zod";
-import { defineManagedKind } from "../../../controller/api/index.ts";
+import {
+  defineManagedKind,
+  localRef,
+  objectName,
+  SECRET_KEY_PATTERN,
+} from "../../../controller/api/index.ts";
 
 export const GROUP = "pulumi.setpoint.dev";
 export const VERSION = "v1alpha1";
@@ -18,29 +23,34 @@ export const PROGRAM_NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 /** A Pulumi config key, "name" (the program's own) or "namespace:name" (a provider's, e.g. "aws:region"). */
 export const CONFIG_KEY_PATTERN = "^([A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$";
 
+/**
+ * stateRef.local.path: relative names joined by "/", so it can only name a folder under the namespace's
+ * own. "." and ".." match the characters but are refused by LOCAL_STATE_DOTS_MESSAGE's rule, at
+ * admission and again by the provider (providers/pulumi/target.ts), which also checks the resolved path.
+ */
+export const LOCAL_STATE_PATH_PATTERN = "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$";
+export const LOCAL_STATE_DOTS_MESSAGE =
+  'stateRef.local.path cannot contain "." or ".." segments: it names a folder under this namespace\'s state folder, nowhere else';
+
 /** Config keys the controller sets itself; a spec may not set them. */
 export const RESERVED_CONFIG_PREFIX = "setpoint:";
 
 /**
- * A key of a Secret in the resource's own namespace. `namespace` is declared only so that admission
- * can refuse it (an undeclared field would be pruned silently): references never leave the namespace.
+ * A key of a Secret in the resource's own namespace: a localRef, like every reference of every kind
+ * (the namespace is the tenancy boundary), so admission refuses a `namespace` instead of dropping it.
  */
-export const LocalSecretKeyRef = z
-  .object({
-    name: z.string().min(1).max(253).meta({ description: "Name of a Secret in the resource's namespace." }),
-    key: z.string().min(1).max(253).meta({ description: "Key in the Secret." }),
-    namespace: z.string().optional().meta({
-      description: "Not allowed: a PulumiStack reads Secrets of its own namespace only.",
-    }),
-  })
-  .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "!has(self.namespace)",
-        message: "a Secret reference cannot name a namespace: it always reads the resource's own namespace",
-      },
-    ],
-  });
+export const LocalSecretKeyRef = localRef(
+  {
+    name: objectName("Name of a Secret in the resource's namespace."),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(new RegExp(SECRET_KEY_PATTERN))
+      .meta({ description: 'Key in the Secret: letters, digits, "-", "_" and ".".' }),
+  },
+  "A key of a Secret in the resource's own namespace.",
+);
 export type LocalSecretKeyRef = z.infer<typeof LocalSecretKeyRef>;
 
 export const ConfigValue = z
@@ -87,10 +97,29 @@ export const StateRef = z
         description:
           "Pulumi's S3 backend, reached with the region, endpoint and credentials of the ProviderConfig in spec.providerConfigRef.",
       }),
-    local: z.object({}).optional().meta({
-      description:
-        "The controller's own disk, in a folder for this namespace under its --pulumi-local-state-dir. Refused unless the controller was started with that flag: it is meant for tests and single-node setups.",
-    }),
+    local: z
+      .object({
+        path: z
+          .string()
+          .max(256)
+          .regex(new RegExp(LOCAL_STATE_PATH_PATTERN))
+          .optional()
+          .meta({
+            description:
+              'A folder inside this namespace\'s state folder, e.g. "team-a/dev": relative, "/"-separated names of letters, digits, "-", "_" and ".", never "..". Empty: the namespace\'s folder itself.',
+            "x-kubernetes-validations": [
+              {
+                rule: "!self.split('/').exists(s, s == '..' || s == '.')",
+                message: LOCAL_STATE_DOTS_MESSAGE,
+              },
+            ],
+          }),
+      })
+      .optional()
+      .meta({
+        description:
+          "The controller's own disk, in a folder for this namespace under its --pulumi-local-state-dir. Refused unless the controller was started with that flag: it is meant for tests and single-node setups. A tenant can name a folder under its namespace's, nowhere else.",
+      }),
   })
   .meta({
     description: "Where the stack's state lives: s3 or local.",
