@@ -10,8 +10,10 @@ const { parseDuration } = await import("../controller/poll/schedule.ts");
 const { runAwsBench } = await import("./aws.ts");
 const { runBuildBench, FLAVOURS } = await import("./build.ts");
 const { runEngine } = await import("./engine.ts");
+const { runPulumiBench } = await import("./pulumi.ts");
+const { PULUMI_DEFAULTS } = await import("../providers/pulumi/runtime.ts");
 
-const USAGE = `usage: npm run bench -- <engine|rds|elbv2|build> [options]
+const USAGE = `usage: npm run bench -- <engine|rds|elbv2|build|pulumi> [options]
 
 common options
   --sizes <n,n,...>            resource counts, one fresh environment each
@@ -30,6 +32,12 @@ common options
 engine only
   --patches <n>                spec changes while steady (200)
   --patch-rate <n>             spec changes per second (20)
+
+pulumi only: CPU and wall time per PulumiStack poll, stacks sustained (see bench/pulumi.ts)
+  --sizes <n>                  stacks (6)
+  --repeat <n>                 polls of each stack, in each of the two runs (5)
+  --concurrency <n>            Pulumi operations at once (the runtime's default, 2)
+  --poll-interval <d>          the interval the sustained figure is for (the default, 10m)
 
 build only: RSS of \`setpoint run\` by how it is built (see bench/build.ts)
   --flavours <f,f,...>         ${FLAVOURS.join(",")} (all)
@@ -99,6 +107,15 @@ function main(): Promise<void> {
       settleMs: dur(values.settle, pollMs),
       windowMs: dur(values.window, 3 * pollMs),
       readyTimeoutMs: dur(values["ready-timeout"], 40 * 60_000),
+      save: values.save,
+    });
+  }
+  if (name === "pulumi") {
+    return runPulumiBench({
+      stacks: sizes([6])[0] ?? 6,
+      rounds: int(values.repeat, 5),
+      concurrency: int(values.concurrency, PULUMI_DEFAULTS.concurrency),
+      pollMs: dur(values["poll-interval"], PULUMI_DEFAULTS.pollIntervalMs),
       save: values.save,
     });
   }

@@ -31,6 +31,8 @@ export interface PulumiSdk {
   /** The automation API's own error for a failed command (StackNotFoundError, ConcurrentUpdateError...). */
   commandError(result: CommandResultLike): Error;
   semver(version: string): unknown;
+  /** The SDK's own diagnostics log: an error logged in a program fails its operation. */
+  log: { error(message: string): void };
 }
 
 export class SdkNotFoundError extends Error {
@@ -62,6 +64,7 @@ export function loadSdk(programsDir: string): PulumiSdk {
   const errors = sdkRequire("./automation/errors.js") as {
     createCommandError(result: CommandResultLike): Error;
   };
+  const log = sdkRequire("./log/index.js") as { error(message: string): void };
   const semver = sdkRequire("semver") as { SemVer: new (v: string) => unknown };
   return {
     version,
@@ -71,5 +74,6 @@ export function loadSdk(programsDir: string): PulumiSdk {
     commandResult: (stdout, stderr, code) => new cmd.CommandResult(stdout, stderr, code),
     commandError: (result) => errors.createCommandError(result),
     semver: (v) => new semver.SemVer(v),
+    log,
   };
 }

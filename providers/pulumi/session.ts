@@ -140,9 +140,17 @@ export class StackSession {
         try {
           return (await run()) ?? {};
         } catch (err) {
+          // Not rethrown: a program that throws leaves the SDK's stack-outputs promise rejected with no
+          // handler once the operation has failed (an unhandled rejection, fatal by Node's default). An
+          // error logged through the SDK fails the operation just as well ("One or more errors
+          // occurred"), and the exception itself is kept for errors.ts to classify.
           this.#programError = err;
           rememberProgramError(err);
-          throw err;
+          const e = err as { name?: string; message?: string };
+          this.#rt.sdk.log.error(
+            this.#redact(`the program failed: ${e.name ?? "Error"}: ${e.message ?? String(err)}`),
+          );
+          return {};
         }
       },
     });

@@ -10,7 +10,11 @@ const ROOT = "/var/lib/setpoint/pulumi-state";
 describe("the folder of a stack's local state", () => {
   const kept: [string, string | undefined, string][] = [
     ["is the namespace's own folder when no path is given", undefined, join(ROOT, "team-a")],
-    ["is a folder under the namespace's when a path is given", "dev/orders", join(ROOT, "team-a", "dev", "orders")],
+    [
+      "is a folder under the namespace's when a path is given",
+      "dev/orders",
+      join(ROOT, "team-a", "dev", "orders"),
+    ],
     ["allows dots inside a name", "v1.2", join(ROOT, "team-a", "v1.2")],
   ];
   for (const [what, path, want] of kept) {

@@ -62,7 +62,7 @@ export function localStateFolder(root: string, namespace: string, path: string |
     new TerminalError(PulumiCodes.LocalStatePathRefused, `spec.forProvider.stateRef.local.path: ${why}`);
   const segments = path ? path.split("/") : [];
   if (path !== undefined && (path === "" || isAbsolute(path) || path.includes("\\"))) {
-    throw refuse("must be a relative folder of \"/\"-separated names");
+    throw refuse('must be a relative folder of "/"-separated names');
   }
   if (segments.some((s) => s === "" || s === "." || s === "..")) {
     throw refuse('cannot contain empty, "." or ".." segments');

@@ -446,11 +446,7 @@ describe("PulumiStack admission", () => {
       { ...base, stateRef: { local: { path: "/etc/setpoint" } } },
       /stateRef\.local\.path|should match|pattern/,
     ],
-    [
-      "a program name that is a path",
-      { ...base, program: "../../tmp/evil" },
-      /program|should match|pattern/,
-    ],
+    ["a program name that is a path", { ...base, program: "../../tmp/evil" }, /program|should match|pattern/],
   ];
   for (const [what, forProvider, message] of cases) {
     it(`refuses ${what}`, async () => {
