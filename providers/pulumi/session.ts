@@ -238,6 +238,12 @@ export class StackSession {
         live.push(verdict.why);
         continue;
       }
+      if (this.#t.readOnly) {
+        live.push(
+          `${verdict.why} (stale, but managementPolicies allow no change, so setpoint does not remove it: remove ${lock.key} or allow Update)`,
+        );
+        continue;
+      }
       await this.#t.locks.remove(lock);
       removed++;
       this.#rt.log?.warn(

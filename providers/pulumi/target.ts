@@ -14,6 +14,7 @@ import type {
 } from "../../apis/pulumi/v1alpha1/pulumistack.ts";
 import { Annotations, type Managed } from "../../controller/api/index.ts";
 import { type ConnectContext, TerminalError } from "../../controller/provider.ts";
+import { permissionsOf } from "../../controller/reconciler/policies.ts";
 import { resolveAwsConnection } from "../aws/shared/index.ts";
 import { PulumiCodes } from "./errors.ts";
 import { type AppliedInputs, fingerprint } from "./fingerprint.ts";
@@ -49,6 +50,11 @@ export interface StackTarget {
   secrets: string[];
   workDir: string;
   home: string;
+  /**
+   * The policies allow no change (["Observe"], with LateInitialize or not): the provider then removes
+   * no stale lock either, so that an Observe-only stack writes nothing to its state.
+   */
+  readOnly: boolean;
 }
 
 /**
@@ -250,6 +256,9 @@ export async function resolveTarget(
     secrets,
     workDir,
     home,
+    readOnly: (({ create, update, delete: del }) => !create && !update && !del)(
+      permissionsOf(mr.spec.managementPolicies),
+    ),
   };
 }
 
