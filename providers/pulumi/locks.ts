@@ -48,7 +48,9 @@ export function judgeLock(lock: StackLock, r: StaleLockRules): LockVerdict {
   const who = `${lock.username ?? "?"}@${lock.hostname ?? "?"} (pid ${lock.pid ?? "?"})`;
   const since = Number.isFinite(lock.takenAt) ? new Date(lock.takenAt).toISOString() : "an unknown time";
   if (r.running) return { stale: false, why: `${who} since ${since}: an operation of this controller` };
-  if (lock.hostname === r.hostname && lock.takenAt < r.processStartedAt - r.clockSkewMs) {
+  // Both times come from this host's clock (the CLI that wrote the lock ran here), so no skew
+  // allowance: a lock taken even a second before this process started is an earlier process's.
+  if (lock.hostname === r.hostname && lock.takenAt < r.processStartedAt) {
     return {
       stale: true,
       why: `${who} since ${since}: taken by an earlier run of this controller on this host`,
