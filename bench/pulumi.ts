@@ -26,7 +26,11 @@ import { tryTool } from "../controlplane/tools.ts";
 import { PulumiRuntime, type PulumiStackClient, pulumiStackProvider } from "../providers/pulumi/index.ts";
 import type { PulumiStackResource } from "../providers/pulumi/target.ts";
 import { installAwsProviderConfig } from "../test/support/aws.ts";
-import { EXAMPLE_PROGRAMS, ensureStateBucket, putSecret, STATE_BUCKET } from "../test/support/pulumi.ts";
+
+// test/support/pulumi.ts makes its S3 client when loaded, from the environment startAws() sets: loaded
+// after it, in runPulumiBench.
+const STATE_BUCKET = "setpoint-pulumi-state";
+
 import { startAws } from "./lib/env.ts";
 import { createNamespace } from "./lib/kube.ts";
 import { round } from "./lib/proc.ts";
@@ -104,6 +108,7 @@ export async function runPulumiBench(o: PulumiBenchOptions): Promise<void> {
   log(`pulumi CLI ${tool.version} ready in ${round(tool.ms / 1000, 1)}s (cached builds are instant)`);
   const loadBefore = loadavg();
   const env = await startAws();
+  const { EXAMPLE_PROGRAMS, ensureStateBucket, putSecret } = await import("../test/support/pulumi.ts");
   const work = await mkdtemp(join(tmpdir(), "setpoint-bench-pulumi-"));
   const shutdown = new AbortController();
   const clients: { mr: PulumiStackResource; client: PulumiStackClient }[] = [];
