@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { filesUnder, KUSTOMIZE_BASE_DIR, kustomizeFiles, ROOT } from "../../deploy/generate.ts";
+import { ALL } from "../../providers/index.ts";
 import { createNamespace, type TestNamespace, uniqueName, useNamespace } from "../support/env.ts";
 import {
   CHART_DIR,
@@ -158,7 +159,7 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
     assert.equal(labels(view)["rbac.authorization.k8s.io/aggregate-to-view"], "true");
     const resources = (o: KubeObject) => (o.rules as { resources: string[] }[]).flatMap((r) => r.resources);
     for (const role of [edit, view]) {
-      assert.deepEqual(resources(role).sort(), ["loadbalancers", "sqlinstances"]);
+      assert.deepEqual(resources(role).sort(), ["loadbalancers", "pulumistacks", "sqlinstances"]);
     }
     const plain = await helm.template("rel", "ns", {
       rbac: { tenantRoles: { aggregateToDefaultRoles: false } },
@@ -196,7 +197,7 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
       const crds = (await helm.template("dry", ns.name, {}, ["--include-crds"])).filter(
         (o) => o.kind === "CustomResourceDefinition",
       );
-      assert.equal(crds.length, 3);
+      assert.equal(crds.length, ALL.crds.length);
       await dryRunAll(crds, ns.name);
     });
 

@@ -81,7 +81,7 @@ describe("the npm package", { timeout: 5 * 60_000 }, () => {
       .filter((d) => d?.kind === "CustomResourceDefinition")
       .map((d) => d?.spec?.names?.kind)
       .sort();
-    assert.deepEqual(kinds, ["LoadBalancer", "ProviderConfig", "SqlInstance"]);
+    assert.deepEqual(kinds, ["LoadBalancer", "ProviderConfig", "PulumiStack", "SqlInstance"]);
   });
 
   it("runs the controller, which reconciles a SqlInstance to Ready and deletes it again", async () => {
