@@ -4,7 +4,9 @@
 // from the provider's own detailedDiff. The ConfigMap is changed behind setpoint's back with a plain
 // update, as `kubectl edit` would, which also makes that client the owner of the fields it changed.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { Managed } from "../../controller/api/index.ts";
@@ -77,7 +79,7 @@ describe("a PulumiStack running the kubernetes provider against the test apiserv
           labels: { value: JSON.stringify({ team: "orders" }) },
           data: { value: JSON.stringify({ greeting: "hello" }) },
         },
-        stateRef: { local: {} },
+        stateRef: { local: { path: "team/configmaps" } },
         passphraseSecretRef: { name: "target", key: "passphrase" },
       },
     });
@@ -86,6 +88,19 @@ describe("a PulumiStack running the kubernetes provider against the test apiserv
     assert.deepEqual(found.data, { greeting: "hello" });
     assert.equal(found.metadata?.labels?.team, "orders");
     assert.equal((mr.status?.atProvider as { resources?: number } | undefined)?.resources, 2);
+    // The state sits under the namespace's folder, at the path the spec names, and nowhere else.
+    const stateFile = join(
+      engine.work,
+      "state",
+      ns.name,
+      "team",
+      "configmaps",
+      ".pulumi",
+      "stacks",
+      ns.name,
+      `${name}.json`,
+    );
+    assert.ok(existsSync(stateFile), `no state at ${stateFile}`);
   });
 
   it("reports the drift the provider's detailedDiff names, per field, and corrects it with a forced apply", async () => {
