@@ -13,8 +13,10 @@ const { runEngine } = await import("./engine.ts");
 const { runImports } = await import("./imports.ts");
 const { BUILDS, runtimeFor } = await import("./lib/controller.ts");
 const { analyse, printHeapSummary } = await import("./lib/heap-summary.ts");
+const { runPulumiBench } = await import("./pulumi.ts");
+const { PULUMI_DEFAULTS } = await import("../providers/pulumi/runtime.ts");
 
-const USAGE = `usage: npm run bench -- <engine|rds|elbv2|ec2|dbsubnetgroup|build|imports|heap> [options]
+const USAGE = `usage: npm run bench -- <engine|rds|elbv2|ec2|dbsubnetgroup|build|imports|heap|pulumi> [options]
 
 common options
   --sizes <n,n,...>            resource counts, one fresh environment each
@@ -45,6 +47,12 @@ imports: the RSS each runtime dependency costs to import, each in a fresh node
 heap <file.heapsnapshot>...    the heap by constructor and by the engine's fields
   --per <n>                    also the cached bytes per object for n objects
   --json                       one JSON line
+
+pulumi only: CPU and wall time per PulumiStack poll, stacks sustained (see bench/pulumi.ts)
+  --sizes <n>                  stacks (6)
+  --repeat <n>                 polls of each stack, in each of the two runs (5)
+  --concurrency <n>            Pulumi operations at once (the runtime's default, 2)
+  --poll-interval <d>          the interval the sustained figure is for (the default, 10m)
 
 build only: RSS of \`setpoint run\` by how it is built (see bench/build.ts)
   --flavours <f,f,...>         ${FLAVOURS.join(",")} (all)
@@ -136,6 +144,15 @@ function main(): Promise<void> {
       settleMs: dur(values.settle, pollMs),
       windowMs: dur(values.window, 3 * pollMs),
       readyTimeoutMs: dur(values["ready-timeout"], 40 * 60_000),
+      save: values.save,
+    });
+  }
+  if (name === "pulumi") {
+    return runPulumiBench({
+      stacks: sizes([6])[0] ?? 6,
+      rounds: int(values.repeat, 5),
+      concurrency: int(values.concurrency, PULUMI_DEFAULTS.concurrency),
+      pollMs: dur(values["poll-interval"], PULUMI_DEFAULTS.pollIntervalMs),
       save: values.save,
     });
   }

@@ -17,7 +17,8 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { GROUP as AWS_GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { GROUP as PULUMI_GROUP } from "../apis/pulumi/v1alpha1/pulumistack.ts";
 import type { Managed } from "../controller/api/index.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
@@ -25,6 +26,7 @@ import { type Environment, startEnvironment } from "../controlplane/env.ts";
 import { EMULATOR_CREDENTIALS, SEED_REGION } from "../localstack/seed.ts";
 import { AWS } from "../providers/index.ts";
 import { applyObjects, readManifests } from "./apply.ts";
+import { type DemoPulumi, STACK as PULUMI_STACK, STACK_FILE, startDemoPulumi } from "./demo-pulumi.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
 import { type ChartInstall, installChart } from "./env-chart.ts";
 import { installCrds } from "./install-crds.ts";
@@ -48,6 +50,8 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = "") => process.stdout.write(`${s}\n`);
 const step = (n: number, of: number, s: string) => say(`\n${bold(`[${n}/${of}] ${s}`)}`);
 
+const groupOf = (plural: string) => (plural === "pulumistacks" ? PULUMI_GROUP : AWS_GROUP);
+
 class DemoObjects {
   readonly #api: CustomObjectsApi;
   readonly #core: CoreV1Api;
@@ -59,7 +63,7 @@ class DemoObjects {
   async get(plural: string, name: string, namespace = NAMESPACE): Promise<Managed | undefined> {
     try {
       return (await this.#api.getNamespacedCustomObject({
-        group: GROUP,
+        group: groupOf(plural),
         version: VERSION,
         namespace,
         plural,
@@ -72,7 +76,7 @@ class DemoObjects {
 
   async list(plural: string, namespace = NAMESPACE): Promise<Managed[]> {
     const list = (await this.#api.listNamespacedCustomObject({
-      group: GROUP,
+      group: groupOf(plural),
       version: VERSION,
       namespace,
       plural,
@@ -84,7 +88,7 @@ class DemoObjects {
 
   async delete(plural: string, name: string, namespace = NAMESPACE): Promise<void> {
     await this.#api
-      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })
+      .deleteNamespacedCustomObject({ group: groupOf(plural), version: VERSION, namespace, plural, name })
       .catch(() => {});
   }
 
@@ -170,8 +174,10 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   );
   const env: Environment = await startEnvironment((line) => say(`    ${line}`));
   let manager: Manager | undefined;
+  let pulumi: DemoPulumi | undefined;
   const cleanup = async () => {
     await manager?.stop();
+    await pulumi?.stop();
     await env.stop();
   };
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
@@ -185,10 +191,24 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     await applyEmulatorProviderConfig(kc, env.moto.endpoint);
     say(`    providerconfig/default → ${env.moto.endpoint} (examples/providerconfig.yaml)`);
 
-    step(4, STEPS, "Starting the controller (steady poll 5s for the demo; the default is 60s)");
+    const aws = {
+      region: SEED_REGION,
+      endpoint: env.moto.endpoint,
+      credentials: { ...EMULATOR_CREDENTIALS },
+    };
+    step(
+      4,
+      STEPS,
+      "Starting the controller (steady poll 5s for the demo; the default is 60s, 10m for Pulumi)",
+    );
+    say("    Pulumi: the CLI from controlplane/tools.ts (the first run builds it, about 8 minutes)");
+    pulumi = await startDemoPulumi(say, aws);
+    if (pulumi.missing)
+      say(`    NO PulumiStack in this demo: ${pulumi.missing}. Going on with the native kinds.`);
+    const withPulumi = pulumi.missing === undefined;
     manager = new Manager({
       kube: kubeClients(kc),
-      kinds: AWS.kinds,
+      kinds: [...AWS.kinds, ...pulumi.kinds],
       log: createLogger({ level: process.env.SETPOINT_LOG_LEVEL ?? "error" }),
       poll: { steadyMs: 5000, convergingMs: 1000, minMs: 500 },
       terminalRetryMs: 10_000,
@@ -197,17 +217,24 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     await manager.start();
     say(`    leading; metrics at http://${manager.address}/metrics`);
 
-    step(5, STEPS, "Applying examples/sqlinstance.yaml and examples/loadbalancer.yaml");
+    const files = ["sqlinstance.yaml", "loadbalancer.yaml", ...(withPulumi ? [STACK_FILE] : [])];
+    step(5, STEPS, `Applying ${files.map((f) => `examples/${f}`).join(", ")}`);
     const objects = new DemoObjects(kc);
-    for (const file of ["sqlinstance.yaml", "loadbalancer.yaml"])
-      await applyObjects(kc, await readManifests(`${EXAMPLES}${file}`));
+    for (const file of files) await applyObjects(kc, await readManifests(`${EXAMPLES}${file}`));
+    const all = async () => [
+      ...(await objects.list("sqlinstances")),
+      ...(await objects.list("loadbalancers")),
+      ...(withPulumi ? await objects.list("pulumistacks") : []),
+    ];
     await until(
-      "both resources to be Ready",
-      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      `all ${files.length} resources to be Ready`,
+      all,
       (list) =>
+        list.length === files.length &&
         list.every((m) => cond(m, "Ready")?.status === "True" && cond(m, "Synced")?.status === "True"),
+      180_000,
     );
-    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    printTable(await all());
     const db = await objects.get("sqlinstances", DB);
     const lb = await objects.get("loadbalancers", LB);
     const dbId = db?.metadata.annotations?.["setpoint.dev/external-name"] ?? "";
@@ -227,11 +254,6 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     await applyStack(kc, objects);
 
     step(7, STEPS, "Changing the cloud behind setpoint's back");
-    const aws = {
-      region: SEED_REGION,
-      endpoint: env.moto.endpoint,
-      credentials: { ...EMULATOR_CREDENTIALS },
-    };
     const rds = new RDSClient(aws);
     const elb = new ElasticLoadBalancingV2Client(aws);
 
@@ -269,9 +291,15 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     if (listenerArn) await elb.send(new DeleteListenerCommand({ ListenerArn: listenerArn }));
     await watchCorrection(objects, "loadbalancers", LB, "corrections");
 
+    if (withPulumi) {
+      say("  - PulumiStack: the bucket's versioning Enabled → Suspended (PutBucketVersioning)");
+      await pulumi.changeBehindTheBack();
+      await watchCorrection(objects, "pulumistacks", PULUMI_STACK, "corrections");
+    }
+
     step(8, STEPS, "The drift report");
     say("  $ setpoint drift -n demo");
-    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    printTable(await all());
     say(`\n  $ kubectl get sqlinstance ${DB} -n demo -o jsonpath='{.status.drift}'`);
     const drift = (await objects.get("sqlinstances", DB))?.status?.drift;
     for (const line of stringify(drift).trimEnd().split("\n")) say(`    ${line}`);
@@ -295,16 +323,17 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     );
     await objects.delete("sqlinstances", DB);
     await objects.delete("loadbalancers", LB);
+    if (withPulumi) await objects.delete("pulumistacks", PULUMI_STACK);
     // All at once: a security group or subnet group waits in the cloud until nothing refers to it.
     for (const [plural, name] of STACK) await objects.delete(plural, name, STACK_NAMESPACE);
     await until(
       "the custom resources to be gone",
       async () => [
-        await objects.get("sqlinstances", DB),
-        await objects.get("loadbalancers", LB),
+        ...(await all()),
         ...(await Promise.all(STACK.map(([plural, name]) => objects.get(plural, name, STACK_NAMESPACE)))),
       ],
       (list) => list.every((m) => m === undefined),
+      180_000,
     );
     const left = (await rds.send(new DescribeDBInstancesCommand({}))).DBInstances?.length ?? 0;
     say(`    RDS instances left in the emulator: ${left}`);

@@ -6,13 +6,15 @@
 // through controller/kube/client.ts. drift, crds and --install-crds import it, through cli/kubeconfig.ts,
 // when they run.
 import { Command, Option } from "commander";
-import type { Managed } from "../controller/api/index.ts";
+import { combineRegistries, type Managed } from "../controller/api/index.ts";
 import { loadKubeClient } from "../controller/kube/client.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
-import { AWS } from "../providers/index.ts";
+import { parseDuration } from "../controller/poll/schedule.ts";
+import { ALL, AWS, pulumiRegistry } from "../providers/index.ts";
+import { PulumiRuntime } from "../providers/pulumi/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
-import { addRunOptions, managerOptionsFrom, type RunFlags } from "./run-options.ts";
+import { addRunOptions, managerOptionsFrom, pulumiOptionsFrom, type RunFlags } from "./run-options.ts";
 
 /** What the commands other than `run` use: client-node's typed APIs, imported on first use. */
 async function clientNodeCommands() {
@@ -30,10 +32,25 @@ async function run(flags: RunFlags): Promise<void> {
     const { installCrds, loadKubeConfig } = await clientNodeCommands();
     log.info({ crds: await installCrds(loadKubeConfig(flags.kubeconfig)) }, "installed CRDs");
   }
+  // Interrupts running Pulumi operations on shutdown, so each CLI cancels and releases its stack's lock.
+  const stopping = new AbortController();
+  const pulumi = pulumiOptionsFrom(flags, {
+    log: log.child({ component: "pulumi" }),
+    shutdown: stopping.signal,
+  });
+  // Started before the manager: a wrong programs folder or CLI stops the controller with its reason.
+  const runtime = pulumi ? await PulumiRuntime.start(pulumi) : undefined;
+  const registry = combineRegistries(
+    AWS,
+    pulumiRegistry({
+      ...(runtime ? { runtime: Promise.resolve(runtime) } : {}),
+      pollIntervalMs: parseDuration(flags.pulumiPollInterval),
+    }),
+  );
   const client = await loadKubeClient(flags.kubeconfig ? { path: flags.kubeconfig } : {});
   const manager = new Manager({
     kube: kubeClients(client),
-    kinds: AWS.kinds,
+    kinds: registry.kinds,
     log,
     ...managerOptionsFrom(flags),
     // Exit at once, as controller-runtime does: in-flight reconciles must not
@@ -42,6 +59,7 @@ async function run(flags: RunFlags): Promise<void> {
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, "received signal; finishing in-flight work");
+    stopping.abort(new Error(`the controller received ${signal}`));
     void manager.stop().then(
       () => process.exit(0),
       (err) => {
@@ -68,7 +86,7 @@ async function drift(opts: {
     ? undefined
     : (opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default");
   const rows = [];
-  for (const { def } of AWS.kinds) {
+  for (const { def } of ALL.kinds) {
     const { group, version, plural } = def;
     const list = (
       namespace
@@ -88,7 +106,7 @@ async function drift(opts: {
 
 export function program(): Command {
   const root = new Command("setpoint").description(
-    "Provisions AWS resources from Kubernetes custom resources, and corrects and reports drift.",
+    "Provisions AWS resources and Pulumi stacks from Kubernetes custom resources, and corrects and reports drift.",
   );
   addRunOptions(root.command("run").description("run the controller")).action(run);
 
@@ -119,7 +137,7 @@ export function program(): Command {
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
       } else {
         const { crdFileName, renderCrd } = await import("../crds/generate.ts");
-        for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+        for (const def of ALL.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
       }
     });
 

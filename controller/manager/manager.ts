@@ -68,6 +68,8 @@ interface KindRuntime {
   source: WatchSource<Managed>;
   reconciler: ManagedReconciler;
   batched: boolean;
+  /** The controller's poll defaults with the kind's own over them. */
+  poll: PollDefaults;
 }
 
 export class Manager {
@@ -200,7 +202,7 @@ export class Manager {
         tenancy: tenancySource(reg, this.#configReader(reg), this.#namespaces),
       });
       const batched = options.sweep?.enabled !== false && typeof provider.connectionKey === "function";
-      this.#kinds.set(def.kind, { reg, source, reconciler, batched });
+      this.#kinds.set(def.kind, { reg, source, reconciler, batched, poll: { ...this.#poll, ...reg.poll } });
     }
 
     this.#sweeper = new PollSweeper<ResourceKey>({
@@ -335,7 +337,7 @@ export class Manager {
       mr,
       batched: rt.batched,
       now: this.#clock.now(),
-      poll: this.#poll,
+      poll: rt.poll,
       terminalRetryMs: this.#o.terminalRetryMs ?? DEFAULTS.terminalRetryMs,
     });
     // A finished deletion keeps our last write (without the finalizer) over
@@ -358,12 +360,13 @@ export class Manager {
   ): void {
     if (observation && observedFor) {
       const mr = this.#current(key);
+      const rt = this.#runtimeOf(key);
       // The heartbeat needs a reconcile to write lastCheckTime, so it skips the shortcut.
-      if (mr && !this.#o.statusHeartbeatMs) {
+      if (mr && rt && !this.#o.statusHeartbeatMs) {
         const steady = steadyPoll(
           {
             clock: this.#clock,
-            poll: this.#poll,
+            poll: rt.poll,
             connectionSecrets: this.#connectionSecrets,
             schedule: (k, at) => this.#sweeper.schedule(k, at),
             enqueue: (k) => this.queue.add(k),

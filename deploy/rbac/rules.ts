@@ -6,13 +6,13 @@
 // is missing fails test/e2e/chart-rbac.test.ts, which runs the controller under the chart's
 // ServiceAccount token and reconciles a SqlInstance to Ready.
 //
-// The rules follow the registry (providers/index.ts, AWS.crds), so a new managed kind gets its rules by
+// The rules follow the registry (providers/index.ts, ALL.crds: every registry), so a new managed kind gets its rules by
 // being registered there. Kinds of another API group get rules for that group.
 
 import type { KindDefinition } from "../../controller/api/index.ts";
 import { DEFAULTS } from "../../controller/manager/defaults.ts";
 import { crdFor } from "../../crds/generate.ts";
-import { AWS } from "../../providers/index.ts";
+import { ALL } from "../../providers/index.ts";
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -39,7 +39,7 @@ function byGroup(kinds: readonly KindDefinition[]): Map<string, KindDefinition[]
  */
 export function clusterRules(): PolicyRule[] {
   const rules: PolicyRule[] = [];
-  for (const [group, kinds] of byGroup(AWS.crds)) {
+  for (const [group, kinds] of byGroup(ALL.crds)) {
     const managed = kinds.filter((k) => k.managed).map((k) => k.plural);
     const readOnly = kinds.filter((k) => !k.managed).map((k) => k.plural);
     if (managed.length > 0) {
@@ -122,7 +122,7 @@ export function tenantViewRules(): PolicyRule[] {
 }
 
 function managedByGroup(): [string, string[]][] {
-  return [...byGroup(AWS.crds)]
+  return [...byGroup(ALL.crds)]
     .map(([group, kinds]): [string, string[]] => [group, kinds.filter((k) => k.managed).map((k) => k.plural)])
     .filter(([, plurals]) => plurals.length > 0);
 }
@@ -133,7 +133,7 @@ function managedByGroup(): [string, string[]][] {
  * exists is a patch.
  */
 export function crdRules(): PolicyRule[] {
-  const names = AWS.crds.map((k) => (crdFor(k) as { metadata: { name: string } }).metadata.name);
+  const names = ALL.crds.map((k) => (crdFor(k) as { metadata: { name: string } }).metadata.name);
   return [
     {
       apiGroups: ["apiextensions.k8s.io"],

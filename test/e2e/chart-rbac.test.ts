@@ -307,7 +307,13 @@ describe("the controller under the chart's ServiceAccount", {
     const group = "aws.setpoint.dev";
     const may = (attrs: { verb: string; resource: string; group?: string; subresource?: string }) =>
       mayDo(user, { ...attrs, namespace: tenant.name });
-    assert.equal(await may({ verb: "create", resource: "sqlinstances", group }), true);
+    // The apiserver's RBAC authorizer reads RoleBindings from an informer: a new one takes a moment.
+    await waitFor(() => may({ verb: "create", resource: "sqlinstances", group }), {
+      what: "the tenant's RoleBinding to take effect",
+      timeoutMs: 10_000,
+      until: (allowed) => allowed,
+    });
+    assert.equal(await may({ verb: "create", resource: "pulumistacks", group: "pulumi.setpoint.dev" }), true);
     assert.equal(await may({ verb: "delete", resource: "loadbalancers", group }), true);
     assert.equal(
       await may({ verb: "update", resource: "sqlinstances", group, subresource: "status" }),

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { oldSpaceMbFor } from "../../bin/heap-flags.mjs";
 import { filesUnder, KUSTOMIZE_BASE_DIR, kustomizeFiles, ROOT } from "../../deploy/generate.ts";
-import { AWS } from "../../providers/index.ts";
+import { ALL } from "../../providers/index.ts";
 import { createNamespace, type TestNamespace, uniqueName, useNamespace } from "../support/env.ts";
 import {
   CHART_DIR,
@@ -172,8 +172,8 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
     assert.equal(labels(view)["rbac.authorization.k8s.io/aggregate-to-view"], "true");
     const resources = (o: KubeObject) => (o.rules as { resources: string[] }[]).flatMap((r) => r.resources);
     for (const role of [edit, view]) {
-      // Every managed kind of the registry, and nothing else.
-      assert.deepEqual(resources(role).sort(), AWS.kinds.map((k) => k.def.plural).sort());
+      // Every managed kind of every group, and nothing else.
+      assert.deepEqual(resources(role).sort(), ALL.kinds.map((k) => k.def.plural).sort());
     }
     const plain = await helm.template("rel", "ns", {
       rbac: { tenantRoles: { aggregateToDefaultRoles: false } },
@@ -211,7 +211,7 @@ describe("the Helm chart", { skip: skipUnless(helmTool), timeout: 180_000 }, () 
       const crds = (await helm.template("dry", ns.name, {}, ["--include-crds"])).filter(
         (o) => o.kind === "CustomResourceDefinition",
       );
-      assert.equal(crds.length, AWS.crds.length);
+      assert.equal(crds.length, ALL.crds.length);
       await dryRunAll(crds, ns.name);
     });
 
