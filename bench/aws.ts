@@ -1,36 +1,56 @@
-// `npm run bench -- rds` and `npm run bench -- elbv2`: cloud API calls per
-// resource per steady poll (issues 4 and 5). For each size N: a fresh
-// kube-apiserver + etcd + seeded moto (reset at start), setpoint's CRDs and a
-// ProviderConfig for moto, and the real engine with the real provider in
-// this process (a Manager built as the CLI builds it, production sweep
-// settings). After all N are Ready and settled, the increase of
-// setpoint_cloud_api_calls_total by operation over an idle window, divided
-// by N and by the number of poll intervals in the window.
+// `npm run bench -- rds`, `elbv2`, `ec2` (SecurityGroups) and `dbsubnetgroup`: cloud API calls per
+// resource per steady poll (issues 4, 5 and 12) and the controller's memory (issue 14). For each size
+// N: a fresh kube-apiserver + etcd + seeded moto (reset at start), setpoint's CRDs and a ProviderConfig
+// for moto, and `setpoint run` as a process of its own, built as it ships (bench/lib/controller.ts),
+// scoped to the benchmark's namespace, with production sweep settings and cloud budget. Memory is read
+// by phase (bare node, after imports, caches synced, after the apply burst, steady). After all N are
+// Ready and settled, the increase of setpoint_cloud_api_calls_total by operation over an idle window,
+// divided by N and by the number of poll intervals in the window; and the apiserver's own count of
+// Secret reads in that window.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { DBSubnetGroupKind } from "../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import { LoadBalancerKind } from "../apis/aws/v1alpha1/loadbalancer.ts";
+import { SecurityGroupKind } from "../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind } from "../apis/aws/v1alpha1/sqlinstance.ts";
 import { type KindDefinition, serviceBudgets } from "../controller/api/index.ts";
-import { kubeClients, Manager } from "../controller/manager/index.ts";
-import { createLogger } from "../controller/ops/logger.ts";
+import { kubeClientOf } from "../controller/kube/client.ts";
 import {
   SEED_DB_SUBNET_GROUP,
   SEED_SECURITY_GROUP_ID,
   SEED_SUBNET_IDS,
   SEED_VPC_ID,
 } from "../localstack/seed.ts";
-import { destroySharedClients } from "../providers/aws/shared/clients.ts";
 import { AWS } from "../providers/index.ts";
 import { installAwsProviderConfig } from "../test/support/aws.ts";
-import { startAws } from "./lib/env.ts";
+import { memoryCell } from "./engine-report.ts";
+import {
+  type Build,
+  bareNodeRss,
+  ControllerProcess,
+  describeRuntime,
+  importedRss,
+  type Launch,
+  prepareController,
+  type Runtime,
+} from "./lib/controller.ts";
+import { type BenchAws, startAws } from "./lib/env.ts";
 import { boundedAll, createNamespace, createObject, type KindRef, ReadyTracker } from "./lib/kube.ts";
-import { CpuMeter, childPidsNamed, cpuSecondsOf, round } from "./lib/proc.ts";
-import { byLabel, delta, type Sample, samplesOf, sum } from "./lib/prom.ts";
+import { CpuMeter, childPidsNamed, MemorySampler, round } from "./lib/proc.ts";
+import { byLabel, delta, parseProm, type Sample, scrape, sum } from "./lib/prom.ts";
 import { emit, log, machine, mb, percentile, secs, sleep, table } from "./lib/report.ts";
 
+export const AWS_BENCHES = ["rds", "elbv2", "ec2", "dbsubnetgroup"] as const;
+
 export interface AwsBenchOptions {
-  service: "rds" | "elbv2";
+  /** The benchmark: one kind, named after its service (or the kind, when two kinds share one). */
+  service: (typeof AWS_BENCHES)[number];
   sizes: number[];
+  build: Build;
+  runtime: Runtime;
   pollMs: number;
   convergingMs: number;
   concurrency: number;
@@ -42,10 +62,26 @@ export interface AwsBenchOptions {
   save: string | undefined;
 }
 
-export const AWS_TARGETS = { describePerResourcePerPoll: 0.05, mutatingPerPoll: 0 } as const;
+export const AWS_TARGETS = {
+  describePerResourcePerPoll: 0.05,
+  mutatingPerPoll: 0,
+  rssMBAt100: 100,
+} as const;
+
+/** Peers measured side by side with setpoint (issue 14): 100 RDS instances, 20 s poll, one counting proxy. */
+export const PEERS = [
+  {
+    name: "Crossplane provider-aws v0.58.0 (all of its ~200 controllers)",
+    describesPerResourcePerPoll: 1.0,
+    rssMB: 193,
+  },
+  { name: "ACK rds-controller v1.11.1", describesPerResourcePerPoll: 3.777, rssMB: 65 },
+] as const;
 
 interface ServiceSetup {
   def: KindDefinition;
+  /** The cloud-budget service its calls count against. */
+  budget: string;
   /** Operations that take a list of resources in one call, as setpoint uses them. */
   batched: Set<string>;
   spec(): Record<string, unknown>;
@@ -55,6 +91,7 @@ interface ServiceSetup {
 const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
   rds: {
     def: SqlInstanceKind,
+    budget: "rds",
     // Filters: db-instance-id with up to 100 identifiers per call.
     batched: new Set(["DescribeDBInstances"]),
     name: (i) => `db-${String(i).padStart(5, "0")}`,
@@ -78,6 +115,7 @@ const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
   },
   elbv2: {
     def: LoadBalancerKind,
+    budget: "elbv2",
     // Names / ResourceArns / ListenerArns lists of up to 20 per call. DescribeListeners is per load
     // balancer (LoadBalancerArn) only until status knows the listener ARNs; in steady state it goes by ARN.
     batched: new Set(["DescribeLoadBalancers", "DescribeTags", "DescribeTargetGroups", "DescribeListeners"]),
@@ -96,14 +134,47 @@ const SETUPS: Record<AwsBenchOptions["service"], ServiceSetup> = {
       },
     }),
   },
+  ec2: {
+    def: SecurityGroupKind,
+    budget: "ec2",
+    // Filters vpc-id and group-name, with up to 100 names per call; the answer carries rules and tags.
+    batched: new Set(["DescribeSecurityGroups"]),
+    name: (i) => `sg-bench-${String(i).padStart(5, "0")}`,
+    spec: () => ({
+      forProvider: {
+        vpcId: SEED_VPC_ID,
+        description: "bench",
+        ingress: [{ protocol: "tcp", fromPort: 5432, cidrBlocks: ["10.42.0.0/16"] }],
+      },
+    }),
+  },
+  dbsubnetgroup: {
+    def: DBSubnetGroupKind,
+    budget: "rds",
+    // No batched form by name: pages of 100 through the account's groups. Tags are one
+    // ListTagsForResource per group, as the answer carries none.
+    batched: new Set(["DescribeDBSubnetGroups"]),
+    name: (i) => `net-${String(i).padStart(5, "0")}`,
+    spec: () => ({ forProvider: { description: "bench", subnetIds: [...SEED_SUBNET_IDS] } }),
+  },
 };
 
 export async function runAwsBench(o: AwsBenchOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `setpoint-bench-${o.service}-`));
   const runs = [];
-  for (const n of o.sizes) {
-    const r = await runSize(n, o);
-    runs.push(r);
-    printSize(r, o);
+  try {
+    const t0 = Date.now();
+    const launch = await prepareController("setpoint-run", o.build, dir);
+    log(`${o.service}: setpoint run prepared (${o.build}) in ${secs(Date.now() - t0)}s`);
+    const bareNodeMB = await bareNodeRss(o.runtime);
+    const afterImportsMB = await importedRss(launch, o.runtime);
+    for (const n of o.sizes) {
+      const r = { ...(await runSize(n, o, launch)), bareNodeMB, afterImportsMB };
+      runs.push(r);
+      printSize(r, o);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   await emit(
     o.service,
@@ -111,19 +182,21 @@ export async function runAwsBench(o: AwsBenchOptions): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       settings: {
+        build: o.build,
+        runtime: describeRuntime(o.runtime),
         pollIntervalS: o.pollMs / 1000,
         convergingPollIntervalS: o.convergingMs / 1000,
         concurrency: o.concurrency,
         maxReconcileRate: o.qps,
-        cloudBudget: serviceBudgets(AWS.kinds)[o.service],
-        // Not passed to the Manager: the engine's shipped defaults (a 5 s tick since 3b5f1bf; 1 s
-        // before, which is what the first results ran with). Recorded here so the JSON says which.
+        cloudBudget: serviceBudgets(AWS.kinds)[SETUPS[o.service].budget],
+        // Not set by the benchmark: the engine's shipped defaults, recorded so the JSON says which.
         sweep: { intervalMs: 5000, batchSize: 100, source: "engine default" },
         applyConcurrency: o.applyConcurrency,
         settleS: o.settleMs / 1000,
         idleWindowS: o.windowMs / 1000,
       },
       targets: AWS_TARGETS,
+      peers: PEERS,
       runs,
     },
     o.save,
@@ -132,35 +205,53 @@ export async function runAwsBench(o: AwsBenchOptions): Promise<void> {
 
 const isMutating = (op: string) => !/^(Describe|List|Get)/.test(op);
 
-type SizeResult = Awaited<ReturnType<typeof runSize>>;
+type SizeResult = Awaited<ReturnType<typeof runSize>> & {
+  bareNodeMB: number;
+  afterImportsMB: number | undefined;
+};
 
-async function runSize(n: number, o: AwsBenchOptions) {
+/** The apiserver's own count of GETs on Secrets (apiserver_request_total), from its /metrics. */
+async function secretGets(aws: BenchAws): Promise<number> {
+  const text = await kubeClientOf(aws.kc).request<string>("GET", "/metrics", { accept: "text/plain" });
+  return sum(parseProm(String(text)), "apiserver_request_total", { resource: "secrets", verb: "GET" });
+}
+
+async function runSize(n: number, o: AwsBenchOptions, launch: Launch) {
   const setup = SETUPS[o.service];
   const namespace = `bench-${o.service}`;
   const ref: KindRef = { group: GROUP, version: VERSION, plural: setup.def.plural, kind: setup.def.kind };
   log(`${o.service} N=${n}: starting a fresh kube-apiserver + etcd + moto`);
   const aws = await startAws();
-  let manager: Manager | undefined;
+  let ctl: ControllerProcess | undefined;
+  const killOnExit = () => ctl?.process.kill("SIGKILL");
+  process.once("exit", killOnExit);
   try {
     await aws.env.moto.reset();
     await installAwsProviderConfig();
     await createNamespace(aws.kc, namespace);
-    manager = new Manager({
-      kube: kubeClients(aws.kc),
-      kinds: AWS.kinds.filter((k) => k.def.kind === setup.def.kind),
-      log: createLogger({ level: "error" }),
-      namespace,
-      concurrency: o.concurrency,
-      rateLimit: { qps: o.qps, burst: o.qps * 2 },
-      poll: { steadyMs: o.pollMs, convergingMs: o.convergingMs, minMs: Math.min(5000, o.pollMs) },
+    ctl = await ControllerProcess.start(launch, {
+      program: "setpoint-run",
+      runtime: o.runtime,
+      kubeconfig: aws.kubeconfigPath,
+      env: {
+        SETPOINT_NAMESPACE: namespace,
+        SETPOINT_POLL_INTERVAL: `${o.pollMs / 1000}s`,
+        SETPOINT_CONVERGING_POLL_INTERVAL: `${o.convergingMs / 1000}s`,
+        SETPOINT_MIN_POLL_INTERVAL: `${Math.min(5000, o.pollMs) / 1000}s`,
+        SETPOINT_CONCURRENCY: String(o.concurrency),
+        SETPOINT_MAX_RECONCILE_RATE: String(o.qps),
+        SETPOINT_LOG_LEVEL: "warn",
+      },
     });
-    await manager.start();
-    const registry = manager.metrics.registry;
+    const readyMs = await ctl.waitReady();
+    await sleep(1000);
+    const synced = await ctl.memory();
+    const memory = new MemorySampler(ctl.pid, 250);
     const tracker = new ReadyTracker(aws.kc, ref, namespace);
     await tracker.start();
     const motoPid = findMotoPid();
     const cpu = new CpuMeter({
-      bench: process.pid,
+      controller: ctl.pid,
       apiserver: aws.pids.apiserver,
       etcd: aws.pids.etcd,
       ...(motoPid ? { moto: motoPid } : {}),
@@ -170,15 +261,17 @@ async function runSize(n: number, o: AwsBenchOptions) {
     const api = aws.kc.makeApiClient(CustomObjectsApi);
     const names = Array.from({ length: n }, (_, i) => setup.name(i));
     log(`${o.service} N=${n}: applying ${n} ${setup.def.kind}s, ${o.applyConcurrency} in flight`);
-    const calls0 = await samplesOf(registry);
+    const calls0 = await scrape(ctl.metricsAddress);
     cpu.start();
     const t0 = Date.now();
     const progress = setInterval(() => {
-      void samplesOf(registry).then((s) =>
-        log(
-          `  ${tracker.readyCount()}/${n} Ready, ${sum(s, "setpoint_cloud_api_calls_total")} cloud calls, ` +
-            `queue ${sum(s, "setpoint_workqueue_depth")}`,
-        ),
+      void scrape(ctl?.metricsAddress ?? "").then(
+        (s) =>
+          log(
+            `  ${tracker.readyCount()}/${n} Ready, ${sum(s, "setpoint_cloud_api_calls_total")} cloud calls, ` +
+              `queue ${sum(s, "setpoint_workqueue_depth")}, ${mb(memory.lastRss)} MB RSS`,
+          ),
+        () => {},
       );
     }, 15_000);
     let applyMs = 0;
@@ -190,6 +283,7 @@ async function runSize(n: number, o: AwsBenchOptions) {
       log(`${o.service} N=${n}: applied in ${secs(applyMs)}s; waiting for all Ready`);
       const deadline = t0 + o.readyTimeoutMs;
       while (tracker.readyCount() < n) {
+        ctl.failIfExited();
         if (Date.now() > deadline)
           throw new Error(`only ${tracker.readyCount()}/${n} Ready after ${o.readyTimeoutMs}ms`);
         await sleep(500);
@@ -201,21 +295,25 @@ async function runSize(n: number, o: AwsBenchOptions) {
     const readyTimes = [...tracker.readyAt.values()].map((at) => at - t0).sort((a, b) => a - b);
     // Not needed any more; a watch left open would only add load to the idle window.
     tracker.stop();
+    const burst = await ctl.memory();
     const createPhase = cpu.read();
-    const calls1 = await samplesOf(registry);
+    const calls1 = await scrape(ctl.metricsAddress);
     const createCalls = delta(ops(calls1), ops(calls0));
     log(`${o.service} N=${n}: all Ready after ${secs(allReadyMs)}s; settling for ${secs(o.settleMs)}s`);
 
     // ---- idle window
     await sleep(o.settleMs);
-    const before = await samplesOf(registry);
-    const benchCpu0 = cpuSecondsOf(process.pid) ?? 0;
+    const before = await scrape(ctl.metricsAddress);
+    const gets0 = await secretGets(aws);
     cpu.start();
     log(`${o.service} N=${n}: idle window of ${secs(o.windowMs)}s`);
     await sleep(o.windowMs);
-    const after = await samplesOf(registry);
+    ctl.failIfExited();
+    const after = await scrape(ctl.metricsAddress);
+    const secretReads = (await secretGets(aws)) - gets0;
     const idle = cpu.read();
-    const benchCpu = (cpuSecondsOf(process.pid) ?? 0) - benchCpu0;
+    const steady = await ctl.memory();
+    memory.stop();
     const cycles = (idle.wallSeconds * 1000) / o.pollMs;
     const idleCalls = delta(ops(after), ops(before));
     const perResourcePerPoll: Record<string, number> = {};
@@ -228,13 +326,12 @@ async function runSize(n: number, o: AwsBenchOptions) {
     const mutating = sumOps(isMutating);
     const batchedDescribes = sumOps((op) => !isMutating(op) && setup.batched.has(op));
     const perResourceDescribes = sumOps((op) => !isMutating(op) && !setup.batched.has(op));
-    const reconciles = sum(after, "setpoint_reconcile_total") - sum(before, "setpoint_reconcile_total");
-    const statusWrites =
-      sum(after, "setpoint_status_writes_total") - sum(before, "setpoint_status_writes_total");
-    const sweeps =
-      sum(after, "setpoint_poll_sweep_batches_total") - sum(before, "setpoint_poll_sweep_batches_total");
+    const counter = (name: string) => sum(after, name) - sum(before, name);
+    const reconciles = counter("setpoint_reconcile_total");
     return {
       n,
+      readySeconds: secs(readyMs),
+      memoryMB: { synced, burst, steady, peakSampledRss: mb(memory.peakRss), peakVmHWM: mb(memory.hwm) },
       applySeconds: secs(applyMs),
       allReadySeconds: secs(allReadyMs),
       timeToReadySeconds: {
@@ -256,7 +353,7 @@ async function runSize(n: number, o: AwsBenchOptions) {
           byLabel(before, "setpoint_reconcile_total", "result"),
         ),
         pollsPerResourcePerCycle: round(reconciles / n / cycles, 3),
-        sweepBatches: sweeps,
+        sweepBatches: counter("setpoint_poll_sweep_batches_total"),
         cloudCalls: idleCalls,
         perResourcePerPoll,
         describePerResourcePerPoll: round(describes / n / cycles, 4),
@@ -264,18 +361,19 @@ async function runSize(n: number, o: AwsBenchOptions) {
         perResourceDescribePerResourcePerPoll: round(perResourceDescribes / n / cycles, 4),
         mutatingCalls: mutating,
         mutatingPerResourcePerPoll: round(mutating / n / cycles, 4),
-        statusWrites,
-        // A queue that stays deep while idle means polls wait longer than a batched observation stays fresh.
+        statusWrites: counter("setpoint_status_writes_total"),
+        // All of the apiserver's Secret GETs in the window (the benchmark itself reads none).
+        secretReads,
+        secretReadsPerResourcePerPoll: round(secretReads / n / cycles, 3),
         queueDepthAtStart: sum(before, "setpoint_workqueue_depth"),
         queueDepthAtEnd: sum(after, "setpoint_workqueue_depth"),
-        cpuSeconds: { ...idle.cpuSeconds, bench: round(benchCpu, 2) },
+        cpuSeconds: idle.cpuSeconds,
       },
-      benchProcessRssMB: mb(process.memoryUsage().rss),
       watchRestarts: tracker.restarts,
     };
   } finally {
-    await manager?.stop();
-    destroySharedClients();
+    await ctl?.stop();
+    process.removeListener("exit", killOnExit);
     await aws.stop();
   }
 }
@@ -291,12 +389,25 @@ function findMotoPid(): number | undefined {
 
 function printSize(r: SizeResult, o: AwsBenchOptions): void {
   const t = AWS_TARGETS;
+  const m = r.memoryMB;
   const rows: [string, string, string][] = [
+    ["bare node (same flags)", `${r.bareNodeMB} MB`, "the floor: the node binary and V8"],
+    ["after imports", `${r.afterImportsMB ?? "-"} MB`, "the program loaded, nothing started"],
+    ["RSS, caches synced, 0 resources", memoryCell(m.synced), `after ${r.readySeconds}s; heap used/total`],
+    ["RSS after the apply burst", memoryCell(m.burst), "when the last one turned Ready"],
+    [
+      "RSS when steady",
+      memoryCell(m.steady),
+      r.n === 100
+        ? `<= ${t.rssMBAt100} MB at 100 (${PEERS.map((p) => `${p.name.split(" (")[0]}: ${p.rssMB} MB`).join(", ")})`
+        : "after settle + the idle window",
+    ],
+    ["peak RSS (VmHWM)", `${m.peakVmHWM} MB`, ""],
     ["apply (create N CRs)", `${r.applySeconds}s`, `${o.applyConcurrency} creates in flight`],
     [
       "apply -> all Ready",
       `${r.allReadySeconds}s`,
-      `cloud budget ${JSON.stringify(serviceBudgets(AWS.kinds)[o.service])} bounds creation`,
+      `cloud budget ${JSON.stringify(serviceBudgets(AWS.kinds)[SETUPS[o.service].budget])} bounds creation`,
     ],
     ["time to Ready p50 / p99", `${r.timeToReadySeconds.p50}s / ${r.timeToReadySeconds.p99}s`, ""],
     [
@@ -309,7 +420,7 @@ function printSize(r: SizeResult, o: AwsBenchOptions): void {
     [
       "describe calls / resource / poll",
       `${r.idle.describePerResourcePerPoll}`,
-      `<= ${t.describePerResourcePerPoll} (Crossplane/upjet: >= 1)`,
+      `<= ${t.describePerResourcePerPoll} (${PEERS.map((p) => `${p.name.split(" (")[0]}: ${p.describesPerResourcePerPoll}`).join(", ")})`,
     ],
     ["  of which batched calls", `${r.idle.batchedDescribePerResourcePerPoll}`, ""],
     ["  of which per-resource calls", `${r.idle.perResourceDescribePerResourcePerPoll}`, ""],
@@ -319,11 +430,19 @@ function printSize(r: SizeResult, o: AwsBenchOptions): void {
   rows.push(["mutating calls in the window", `${r.idle.mutatingCalls}`, `${t.mutatingPerPoll}`]);
   rows.push(["status writes in the window", `${r.idle.statusWrites}`, "0"]);
   rows.push([
+    "Secret GETs / resource / poll",
+    `${r.idle.secretReadsPerResourcePerPoll}`,
+    `${r.idle.secretReads} in the window (apiserver_request_total)`,
+  ]);
+  rows.push([
     "work queue depth, window start / end",
     `${r.idle.queueDepthAtStart} / ${r.idle.queueDepthAtEnd}`,
     "~0 when polls are batched",
   ]);
   console.log(
-    table(`${o.service}: ${r.n} ${SETUPS[o.service].def.kind}s (steady poll ${o.pollMs / 1000}s)`, rows),
+    table(
+      `${o.service}: ${r.n} ${SETUPS[o.service].def.kind}s (${o.build}, runtime: ${describeRuntime(o.runtime)}; steady poll ${o.pollMs / 1000}s)`,
+      rows,
+    ),
   );
 }

@@ -5,12 +5,16 @@
 // From a checkout, `npm run setpoint -- <args>` runs the sources through tsx instead.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { reexecWithHeapFlags } from "./heap-flags.mjs";
 import { requireNode } from "./node-version.mjs";
 
 requireNode(
   "setpoint",
   "Install Node 24 LTS (https://nodejs.org/), or run setpoint's container image, which brings its own Node.",
 );
+// The controller is long-lived: V8 heap sizes for it, from the container's memory limit. They can only
+// be set when the process starts, hence a re-exec (same pid) before the program is loaded.
+if (process.argv[2] === "run") reexecWithHeapFlags();
 const program = new URL("../dist/setpoint.mjs", import.meta.url);
 if (!existsSync(program)) {
   process.stderr.write(

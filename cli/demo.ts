@@ -17,7 +17,8 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { GROUP as AWS_GROUP, VERSION } from "../apis/aws/v1alpha1/common.ts";
+import { GROUP as PULUMI_GROUP } from "../apis/pulumi/v1alpha1/pulumistack.ts";
 import type { Managed } from "../controller/api/index.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
@@ -25,7 +26,9 @@ import { type Environment, startEnvironment } from "../controlplane/env.ts";
 import { EMULATOR_CREDENTIALS, SEED_REGION } from "../localstack/seed.ts";
 import { AWS } from "../providers/index.ts";
 import { applyObjects, readManifests } from "./apply.ts";
+import { type DemoPulumi, STACK as PULUMI_STACK, STACK_FILE, startDemoPulumi } from "./demo-pulumi.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
+import { type ChartInstall, installChart } from "./env-chart.ts";
 import { installCrds } from "./install-crds.ts";
 import { loadKubeConfig } from "./kubeconfig.ts";
 
@@ -33,10 +36,21 @@ const EXAMPLES = fileURLToPath(new URL("../examples/", import.meta.url));
 const NAMESPACE = "demo";
 const DB = "orders-db";
 const LB = "web";
+/** examples/stack/: its namespace, and its objects by plural, referrers first. */
+const STACK_NAMESPACE = "shop";
+const STACK: readonly [plural: string, name: string][] = [
+  ["loadbalancers", "storefront"],
+  ["sqlinstances", "orders"],
+  ["securitygroups", "web"],
+  ["securitygroups", "db"],
+  ["dbsubnetgroups", "db"],
+];
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s = "") => process.stdout.write(`${s}\n`);
 const step = (n: number, of: number, s: string) => say(`\n${bold(`[${n}/${of}] ${s}`)}`);
+
+const groupOf = (plural: string) => (plural === "pulumistacks" ? PULUMI_GROUP : AWS_GROUP);
 
 class DemoObjects {
   readonly #api: CustomObjectsApi;
@@ -46,12 +60,12 @@ class DemoObjects {
     this.#core = kc.makeApiClient(CoreV1Api);
   }
 
-  async get(plural: string, name: string): Promise<Managed | undefined> {
+  async get(plural: string, name: string, namespace = NAMESPACE): Promise<Managed | undefined> {
     try {
       return (await this.#api.getNamespacedCustomObject({
-        group: GROUP,
+        group: groupOf(plural),
         version: VERSION,
-        namespace: NAMESPACE,
+        namespace,
         plural,
         name,
       })) as Managed;
@@ -60,11 +74,11 @@ class DemoObjects {
     }
   }
 
-  async list(plural: string): Promise<Managed[]> {
+  async list(plural: string, namespace = NAMESPACE): Promise<Managed[]> {
     const list = (await this.#api.listNamespacedCustomObject({
-      group: GROUP,
+      group: groupOf(plural),
       version: VERSION,
-      namespace: NAMESPACE,
+      namespace,
       plural,
     })) as {
       items: Managed[];
@@ -72,15 +86,15 @@ class DemoObjects {
     return list.items;
   }
 
-  async delete(plural: string, name: string): Promise<void> {
+  async delete(plural: string, name: string, namespace = NAMESPACE): Promise<void> {
     await this.#api
-      .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural, name })
+      .deleteNamespacedCustomObject({ group: groupOf(plural), version: VERSION, namespace, plural, name })
       .catch(() => {});
   }
 
-  async events(name: string): Promise<string[]> {
+  async events(name: string, namespace = NAMESPACE): Promise<string[]> {
     const list = await this.#core.listNamespacedEvent({
-      namespace: NAMESPACE,
+      namespace,
       fieldSelector: `involvedObject.name=${name}`,
     });
     return list.items
@@ -151,7 +165,7 @@ function printTable(rows: Managed[]) {
 
 export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   const started = Date.now();
-  const STEPS = 7;
+  const STEPS = 8;
   say(bold("setpoint demo: a real kube-apiserver, the moto AWS emulator, and drift being corrected"));
   step(
     1,
@@ -160,8 +174,10 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   );
   const env: Environment = await startEnvironment((line) => say(`    ${line}`));
   let manager: Manager | undefined;
+  let pulumi: DemoPulumi | undefined;
   const cleanup = async () => {
     await manager?.stop();
+    await pulumi?.stop();
     await env.stop();
   };
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
@@ -175,10 +191,24 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     await applyEmulatorProviderConfig(kc, env.moto.endpoint);
     say(`    providerconfig/default → ${env.moto.endpoint} (examples/providerconfig.yaml)`);
 
-    step(4, STEPS, "Starting the controller (steady poll 5s for the demo; the default is 60s)");
+    const aws = {
+      region: SEED_REGION,
+      endpoint: env.moto.endpoint,
+      credentials: { ...EMULATOR_CREDENTIALS },
+    };
+    step(
+      4,
+      STEPS,
+      "Starting the controller (steady poll 5s for the demo; the default is 60s, 10m for Pulumi)",
+    );
+    say("    Pulumi: the CLI from controlplane/tools.ts (the first run builds it, about 8 minutes)");
+    pulumi = await startDemoPulumi(say, aws);
+    if (pulumi.missing)
+      say(`    NO PulumiStack in this demo: ${pulumi.missing}. Going on with the native kinds.`);
+    const withPulumi = pulumi.missing === undefined;
     manager = new Manager({
       kube: kubeClients(kc),
-      kinds: AWS.kinds,
+      kinds: [...AWS.kinds, ...pulumi.kinds],
       log: createLogger({ level: process.env.SETPOINT_LOG_LEVEL ?? "error" }),
       poll: { steadyMs: 5000, convergingMs: 1000, minMs: 500 },
       terminalRetryMs: 10_000,
@@ -187,17 +217,24 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     await manager.start();
     say(`    leading; metrics at http://${manager.address}/metrics`);
 
-    step(5, STEPS, "Applying examples/sqlinstance.yaml and examples/loadbalancer.yaml");
+    const files = ["sqlinstance.yaml", "loadbalancer.yaml", ...(withPulumi ? [STACK_FILE] : [])];
+    step(5, STEPS, `Applying ${files.map((f) => `examples/${f}`).join(", ")}`);
     const objects = new DemoObjects(kc);
-    for (const file of ["sqlinstance.yaml", "loadbalancer.yaml"])
-      await applyObjects(kc, await readManifests(`${EXAMPLES}${file}`));
+    for (const file of files) await applyObjects(kc, await readManifests(`${EXAMPLES}${file}`));
+    const all = async () => [
+      ...(await objects.list("sqlinstances")),
+      ...(await objects.list("loadbalancers")),
+      ...(withPulumi ? await objects.list("pulumistacks") : []),
+    ];
     await until(
-      "both resources to be Ready",
-      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      `all ${files.length} resources to be Ready`,
+      all,
       (list) =>
+        list.length === files.length &&
         list.every((m) => cond(m, "Ready")?.status === "True" && cond(m, "Synced")?.status === "True"),
+      180_000,
     );
-    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    printTable(await all());
     const db = await objects.get("sqlinstances", DB);
     const lb = await objects.get("loadbalancers", LB);
     const dbId = db?.metadata.annotations?.["setpoint.dev/external-name"] ?? "";
@@ -209,12 +246,14 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
       `    connection secret ${DB}-connection keys: ${(await objects.secretKeys(`${DB}-connection`)).join(", ")}`,
     );
 
-    step(6, STEPS, "Changing the cloud behind setpoint's back");
-    const aws = {
-      region: SEED_REGION,
-      endpoint: env.moto.endpoint,
-      credentials: { ...EMULATOR_CREDENTIALS },
-    };
+    step(
+      6,
+      STEPS,
+      "Applying examples/stack/ in one go: the resources that refer first, what they refer to last",
+    );
+    await applyStack(kc, objects);
+
+    step(7, STEPS, "Changing the cloud behind setpoint's back");
     const rds = new RDSClient(aws);
     const elb = new ElasticLoadBalancingV2Client(aws);
 
@@ -252,9 +291,15 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     if (listenerArn) await elb.send(new DeleteListenerCommand({ ListenerArn: listenerArn }));
     await watchCorrection(objects, "loadbalancers", LB, "corrections");
 
-    step(7, STEPS, "The drift report");
+    if (withPulumi) {
+      say("  - PulumiStack: the bucket's versioning Enabled → Suspended (PutBucketVersioning)");
+      await pulumi.changeBehindTheBack();
+      await watchCorrection(objects, "pulumistacks", PULUMI_STACK, "corrections");
+    }
+
+    step(8, STEPS, "The drift report");
     say("  $ setpoint drift -n demo");
-    printTable([...(await objects.list("sqlinstances")), ...(await objects.list("loadbalancers"))]);
+    printTable(await all());
     say(`\n  $ kubectl get sqlinstance ${DB} -n demo -o jsonpath='{.status.drift}'`);
     const drift = (await objects.get("sqlinstances", DB))?.status?.drift;
     for (const line of stringify(drift).trimEnd().split("\n")) say(`    ${line}`);
@@ -278,10 +323,17 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
     );
     await objects.delete("sqlinstances", DB);
     await objects.delete("loadbalancers", LB);
+    if (withPulumi) await objects.delete("pulumistacks", PULUMI_STACK);
+    // All at once: a security group or subnet group waits in the cloud until nothing refers to it.
+    for (const [plural, name] of STACK) await objects.delete(plural, name, STACK_NAMESPACE);
     await until(
       "the custom resources to be gone",
-      async () => [await objects.get("sqlinstances", DB), await objects.get("loadbalancers", LB)],
+      async () => [
+        ...(await all()),
+        ...(await Promise.all(STACK.map(([plural, name]) => objects.get(plural, name, STACK_NAMESPACE)))),
+      ],
       (list) => list.every((m) => m === undefined),
+      180_000,
     );
     const left = (await rds.send(new DescribeDBInstancesCommand({}))).DBInstances?.length ?? 0;
     say(`    RDS instances left in the emulator: ${left}`);
@@ -291,6 +343,32 @@ export async function runDemo(opts: { keep?: boolean }): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** Applies examples/stack/ at once and shows the referrers wait for, then take, what they refer to. */
+async function applyStack(kc: KubeConfig, objects: DemoObjects): Promise<void> {
+  const manifests = await readManifests(`${EXAMPLES}stack/stack.yaml`);
+  await applyObjects(kc, manifests);
+  say(`    $ kubectl apply -f examples/stack/   (${manifests.length} objects)`);
+  const all = () => Promise.all(STACK.map(([plural, name]) => objects.get(plural, name, STACK_NAMESPACE)));
+  const stack = await until("the stack to be Ready", all, (list) =>
+    list.every((m) => cond(m, "Ready")?.status === "True" && cond(m, "Synced")?.status === "True"),
+  );
+  for (const name of ["orders", "storefront"]) {
+    const waited = (await objects.events(name, STACK_NAMESPACE)).filter((e) =>
+      /CannotResolveResourceReferences|ResolvedReferences/.test(e),
+    );
+    for (const line of waited) say(`    event ${STACK_NAMESPACE}/${name}: ${line}`);
+  }
+  printTable(stack.filter((m): m is Managed => m !== undefined));
+  const [lb, db] = stack;
+  const fp = (db?.spec.forProvider ?? {}) as { dbSubnetGroupName?: string; vpcSecurityGroupIds?: string[] };
+  say(
+    `    SqlInstance ${STACK_NAMESPACE}/orders: dbSubnetGroupName=${fp.dbSubnetGroupName}, vpcSecurityGroupIds=${fp.vpcSecurityGroupIds?.join(",")}`,
+  );
+  say(
+    `    LoadBalancer ${STACK_NAMESPACE}/storefront: securityGroups=${((lb?.spec.forProvider ?? {}) as { securityGroups?: string[] }).securityGroups?.join(",")}`,
+  );
 }
 
 function withEndpoint(obj: KubernetesObject, endpoint: string): KubernetesObject {
@@ -312,7 +390,12 @@ export async function applyEmulatorProviderConfig(kc: KubeConfig, endpoint: stri
 }
 
 /** What `setpoint env` prints once everything is up: where things are and the next commands. */
-function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: string }): string {
+function envUsage(env: {
+  kubeconfigPath: string;
+  server: string;
+  awsEndpoint: string;
+  chart?: ChartInstall;
+}): string {
   const examples = relative(process.cwd(), EXAMPLES) || ".";
   const credentials = `AWS_ACCESS_KEY_ID=${EMULATOR_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${EMULATOR_CREDENTIALS.secretAccessKey} AWS_DEFAULT_REGION=${SEED_REGION}`;
   const steps: [string, string][] = [
@@ -330,6 +413,7 @@ function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: st
     `  kube-apiserver  ${env.server} (setpoint's CRDs installed)`,
     `  AWS emulator    ${env.awsEndpoint} (moto, seeded with the network that ${examples}/ refers to)`,
     `  ProviderConfig  default → ${env.awsEndpoint}, credentials in Secret setpoint-system/aws-emulator-credentials`,
+    ...chartUsage(env.chart),
     "",
     "In another shell:",
     `  export KUBECONFIG=${env.kubeconfigPath}`,
@@ -341,8 +425,19 @@ function envUsage(env: { kubeconfigPath: string; server: string; awsEndpoint: st
   ].join("\n");
 }
 
+/** The chart's lines in the usage: what was installed, or why not; nothing when it was not asked for. */
+function chartUsage(chart: ChartInstall | undefined): string[] {
+  if (!chart) return [];
+  if (!chart.installed) return [`  Helm chart      NOT installed: ${chart.reason}`];
+  return [
+    `  Helm chart      release ${chart.release} in namespace ${chart.namespace} (${chart.helm})`,
+    `                  ${chart.summary}`,
+    "                  There is no kubelet here, so its pods do not start: run the controller as below.",
+  ];
+}
+
 /** `setpoint env`: the local control plane and emulator, for trying things by hand. */
-export async function runEnv(): Promise<void> {
+export async function runEnv(opts: { chart?: boolean } = {}): Promise<void> {
   const env = await startEnvironment((line) => say(`    ${line}`));
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -352,11 +447,15 @@ export async function runEnv(): Promise<void> {
     const kc = loadKubeConfig(env.kube.kubeconfigPath);
     await installCrds(kc);
     await applyEmulatorProviderConfig(kc, env.moto.endpoint);
+    const chart = opts.chart
+      ? await installChart(env.kube.kubeconfigPath, (line) => say(`    ${line}`))
+      : undefined;
     process.stdout.write(
       envUsage({
         kubeconfigPath: env.kube.kubeconfigPath,
         server: env.kube.server,
         awsEndpoint: env.moto.endpoint,
+        chart,
       }),
     );
     await stopped;

@@ -20,9 +20,13 @@ export function addLocalCommands(root: Command): Command {
     .description(
       "start a local kube-apiserver and AWS emulator with a ProviderConfig for it, and keep them running until Ctrl-C",
     )
-    .action(async () => {
+    .option(
+      "--chart",
+      "also install the Helm chart (deploy/helm/setpoint) into it; helm is built from the Go module proxy and cached",
+    )
+    .action(async (opts: { chart?: boolean }) => {
       const { runEnv } = await import("./demo.ts");
-      await runEnv();
+      await runEnv(opts);
     });
   return root;
 }

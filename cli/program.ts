@@ -1,27 +1,64 @@
 // The `setpoint` command: run, drift and crds (a checkout adds demo and env: local-commands.ts). The
 // flags of `run` are in run-options.ts. The entry points (cli/main.ts under tsx, bin/setpoint.mjs on the
 // compiled build) check the Node version first and then import this module, which loads everything.
-import { CustomObjectsApi } from "@kubernetes/client-node";
+//
+// `run` never imports @kubernetes/client-node (about 80 MB of RSS): the controller talks to the apiserver
+// through controller/kube/client.ts. drift, crds and --install-crds import it, through cli/kubeconfig.ts,
+// when they run.
 import { Command, Option } from "commander";
-import type { Managed } from "../controller/api/index.ts";
+import { combineRegistries, type Managed } from "../controller/api/index.ts";
+import { loadKubeClient } from "../controller/kube/client.ts";
 import { kubeClients, Manager } from "../controller/manager/index.ts";
 import { createLogger } from "../controller/ops/logger.ts";
-import { crdFileName, renderCrd } from "../crds/generate.ts";
+import { parseDuration } from "../controller/poll/schedule.ts";
 import { setAwsRequestTimeout } from "../providers/aws/shared/index.ts";
-import { AWS } from "../providers/index.ts";
+import { ALL, AWS, pulumiRegistry } from "../providers/index.ts";
+import { PulumiRuntime } from "../providers/pulumi/index.ts";
 import { renderDriftTable, toDriftRow } from "./drift-table.ts";
-import { installCrds } from "./install-crds.ts";
-import { loadKubeConfig } from "./kubeconfig.ts";
-import { addRunOptions, awsOptionsFrom, managerOptionsFrom, type RunFlags } from "./run-options.ts";
+import {
+  addRunOptions,
+  awsOptionsFrom,
+  managerOptionsFrom,
+  pulumiOptionsFrom,
+  type RunFlags,
+} from "./run-options.ts";
+
+/** What the commands other than `run` use: client-node's typed APIs, imported on first use. */
+async function clientNodeCommands() {
+  const [{ CustomObjectsApi }, { loadKubeConfig }, { installCrds }] = await Promise.all([
+    import("@kubernetes/client-node"),
+    import("./kubeconfig.ts"),
+    import("./install-crds.ts"),
+  ]);
+  return { CustomObjectsApi, loadKubeConfig, installCrds };
+}
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger({ level: flags.logLevel });
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
   setAwsRequestTimeout(awsOptionsFrom(flags).requestTimeoutMs);
-  if (flags.installCrds) log.info({ crds: await installCrds(kubeConfig) }, "installed CRDs");
+  if (flags.installCrds) {
+    const { installCrds, loadKubeConfig } = await clientNodeCommands();
+    log.info({ crds: await installCrds(loadKubeConfig(flags.kubeconfig)) }, "installed CRDs");
+  }
+  // Interrupts running Pulumi operations on shutdown, so each CLI cancels and releases its stack's lock.
+  const stopping = new AbortController();
+  const pulumi = pulumiOptionsFrom(flags, {
+    log: log.child({ component: "pulumi" }),
+    shutdown: stopping.signal,
+  });
+  // Started before the manager: a wrong programs folder or CLI stops the controller with its reason.
+  const runtime = pulumi ? await PulumiRuntime.start(pulumi) : undefined;
+  const registry = combineRegistries(
+    AWS,
+    pulumiRegistry({
+      ...(runtime ? { runtime: Promise.resolve(runtime) } : {}),
+      pollIntervalMs: parseDuration(flags.pulumiPollInterval),
+    }),
+  );
+  const client = await loadKubeClient(flags.kubeconfig ? { path: flags.kubeconfig } : {});
   const manager = new Manager({
-    kube: kubeClients(kubeConfig),
-    kinds: AWS.kinds,
+    kube: kubeClients(client),
+    kinds: registry.kinds,
     log,
     ...managerOptionsFrom(flags),
     // Exit at once, as controller-runtime does: in-flight reconciles must not
@@ -30,6 +67,7 @@ async function run(flags: RunFlags): Promise<void> {
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, "received signal; finishing in-flight work");
+    stopping.abort(new Error(`the controller received ${signal}`));
     void manager.stop().then(
       () => process.exit(0),
       (err) => {
@@ -49,13 +87,14 @@ async function drift(opts: {
   allNamespaces?: boolean;
   output: string;
 }) {
+  const { loadKubeConfig, CustomObjectsApi } = await clientNodeCommands();
   const kc = loadKubeConfig(opts.kubeconfig);
   const api = kc.makeApiClient(CustomObjectsApi);
   const namespace = opts.allNamespaces
     ? undefined
     : (opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default");
   const rows = [];
-  for (const { def } of AWS.kinds) {
+  for (const { def } of ALL.kinds) {
     const { group, version, plural } = def;
     const list = (
       namespace
@@ -75,7 +114,7 @@ async function drift(opts: {
 
 export function program(): Command {
   const root = new Command("setpoint").description(
-    "Provisions AWS resources from Kubernetes custom resources, and corrects and reports drift.",
+    "Provisions AWS resources and Pulumi stacks from Kubernetes custom resources, and corrects and reports drift.",
   );
   addRunOptions(root.command("run").description("run the controller")).action(run);
 
@@ -101,9 +140,13 @@ export function program(): Command {
       if (opts.write) {
         const { writeCrds } = await import("../crds/write.ts");
         for (const path of await writeCrds()) process.stdout.write(`wrote ${path}\n`);
-      } else if (opts.apply)
+      } else if (opts.apply) {
+        const { installCrds, loadKubeConfig } = await clientNodeCommands();
         for (const name of await installCrds(loadKubeConfig())) process.stdout.write(`applied ${name}\n`);
-      else for (const def of AWS.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      } else {
+        const { crdFileName, renderCrd } = await import("../crds/generate.ts");
+        for (const def of ALL.crds) process.stdout.write(`---\n# ${crdFileName(def)}\n${renderCrd(def)}`);
+      }
     });
 
   return root;

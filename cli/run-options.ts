@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { DEFAULTS, rateLimitFor } from "../controller/manager/index.ts";
 import { formatDuration, parseDuration } from "../controller/poll/schedule.ts";
 import { SDK_REQUEST_TIMEOUT_MS } from "../providers/aws/shared/index.ts";
+import { PULUMI_DEFAULTS, type PulumiRuntimeOptions } from "../providers/pulumi/index.ts";
 import { parseCloudBudget } from "./cloud-budget-flag.ts";
 
 function durationOption(flag: string, description: string, env: string, fallbackMs: number): Option {
@@ -64,6 +65,14 @@ export interface RunFlags {
   cloudBudget?: Record<string, { ratePerSecond: number; burst: number }>;
   statusHeartbeat: string;
   awsRequestTimeout: string;
+  pulumiPrograms?: string;
+  pulumiCli: string;
+  pulumiPlugins?: string;
+  pulumiWorkDir?: string;
+  pulumiLocalStateDir?: string;
+  pulumiConcurrency: number;
+  pulumiPollInterval: string;
+  pulumiOperationTimeout: string;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -165,6 +174,59 @@ export function addRunOptions(cmd: Command): Command {
     )
     .addOption(boolOption("--install-crds", "apply setpoint's CRDs at start", "SETPOINT_INSTALL_CRDS"))
     .addOption(
+      new Option(
+        "--pulumi-programs <dir>",
+        "serve PulumiStacks with the programs in this folder (each module exports a Pulumi program); @pulumi/pulumi must resolve from it",
+      ).env("SETPOINT_PULUMI_PROGRAMS"),
+    )
+    .addOption(
+      new Option("--pulumi-cli <path>", "the Pulumi CLI, of the same version as the programs' @pulumi/pulumi")
+        .env("SETPOINT_PULUMI_CLI")
+        .default("pulumi"),
+    )
+    .addOption(
+      new Option(
+        "--pulumi-plugins <dir>",
+        "resource plugins, laid out as `pulumi plugin install` leaves PULUMI_HOME/plugins (nothing is downloaded)",
+      ).env("SETPOINT_PULUMI_PLUGINS"),
+    )
+    .addOption(
+      new Option(
+        "--pulumi-work-dir <dir>",
+        "where stack workspaces go; when unset, setpoint-pulumi in the system temp folder",
+      ).env("SETPOINT_PULUMI_WORK_DIR"),
+    )
+    .addOption(
+      new Option(
+        "--pulumi-local-state-dir <dir>",
+        "allow spec.stateRef.local, keeping state under <dir>/<namespace> on this controller's disk (tests, single node)",
+      ).env("SETPOINT_PULUMI_LOCAL_STATE_DIR"),
+    )
+    .addOption(
+      intOption(
+        "--pulumi-concurrency <n>",
+        "most Pulumi operations at once (each keeps about a core busy)",
+        "SETPOINT_PULUMI_CONCURRENCY",
+        PULUMI_DEFAULTS.concurrency,
+      ),
+    )
+    .addOption(
+      durationOption(
+        "--pulumi-poll-interval <d>",
+        "poll interval of a steady PulumiStack without spec.pollInterval",
+        "SETPOINT_PULUMI_POLL_INTERVAL",
+        PULUMI_DEFAULTS.pollIntervalMs,
+      ),
+    )
+    .addOption(
+      durationOption(
+        "--pulumi-operation-timeout <d>",
+        "a Pulumi operation still running after this is interrupted",
+        "SETPOINT_PULUMI_OPERATION_TIMEOUT",
+        PULUMI_DEFAULTS.operationTimeoutMs,
+      ),
+    )
+    .addOption(
       new Option("--log-level <level>", "trace, debug, info, warn or error")
         .env("SETPOINT_LOG_LEVEL")
         .default("info"),
@@ -192,4 +254,22 @@ export function managerOptionsFrom(flags: RunFlags) {
 /** The AWS SDK settings from the flags: the request timeout, in ms. */
 export function awsOptionsFrom(flags: RunFlags): { requestTimeoutMs: number } {
   return { requestTimeoutMs: parseDuration(flags.awsRequestTimeout) };
+}
+
+/** The Pulumi runtime's options, or undefined when no programs folder was given. */
+export function pulumiOptionsFrom(
+  flags: RunFlags,
+  extra: Pick<PulumiRuntimeOptions, "log" | "shutdown">,
+): PulumiRuntimeOptions | undefined {
+  if (!flags.pulumiPrograms) return undefined;
+  return {
+    programsDir: flags.pulumiPrograms,
+    cli: flags.pulumiCli,
+    ...(flags.pulumiPlugins ? { pluginsDir: flags.pulumiPlugins } : {}),
+    ...(flags.pulumiWorkDir ? { workDir: flags.pulumiWorkDir } : {}),
+    ...(flags.pulumiLocalStateDir ? { localStateDir: flags.pulumiLocalStateDir } : {}),
+    concurrency: flags.pulumiConcurrency,
+    operationTimeoutMs: parseDuration(flags.pulumiOperationTimeout),
+    ...extra,
+  };
 }

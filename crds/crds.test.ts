@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { AWS } from "../providers/index.ts";
+import { ALL } from "../providers/index.ts";
 import { crdFileName, crdFor, openApiOf, renderCrd } from "./generate.ts";
 import { CRD_DIR } from "./write.ts";
 
 describe("CRDs generated from the zod schemas", () => {
-  for (const def of AWS.crds) {
+  for (const def of ALL.crds) {
     it(`crds/${crdFileName(def)} matches the ${def.kind} schema (run \`npm run crds\` after changing apis/)`, async () => {
       const onDisk = await readFile(`${CRD_DIR}${crdFileName(def)}`, "utf8");
       assert.equal(onDisk, renderCrd(def));
@@ -15,7 +15,7 @@ describe("CRDs generated from the zod schemas", () => {
   }
 
   it("every managed kind has the READY, SYNCED, DRIFTED, EXTERNAL-NAME and AGE columns", () => {
-    for (const { def } of AWS.kinds) {
+    for (const { def } of ALL.kinds) {
       const version = (crdFor(def).spec as { versions: { additionalPrinterColumns: { name: string }[] }[] })
         .versions[0];
       assert.deepEqual(

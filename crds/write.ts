@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { AWS } from "../providers/index.ts";
+import { ALL } from "../providers/index.ts";
 import { crdFileName, renderCrd } from "./generate.ts";
 
 export const CRD_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -12,7 +12,7 @@ export async function writeCrds(): Promise<string[]> {
   if (!existsSync(`${CRD_DIR}generate.ts`))
     throw new Error("crds --write regenerates crds/*.yaml in a checkout; print them with `setpoint crds`");
   const written: string[] = [];
-  for (const def of AWS.crds) {
+  for (const def of ALL.crds) {
     const path = `${CRD_DIR}${crdFileName(def)}`;
     await writeFile(path, renderCrd(def));
     written.push(path);

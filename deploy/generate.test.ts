@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { crdFileName } from "../crds/generate.ts";
 import { CRD_DIR } from "../crds/write.ts";
-import { AWS } from "../providers/index.ts";
+import { ALL } from "../providers/index.ts";
 import { parseRunHelp, runFlags } from "../test/support/run-flags.ts";
 import { CHART_DIR, chartFiles, filesUnder, iamFiles, ROOT } from "./generate.ts";
 import { clusterRules, tenantEditRules, tenantViewRules } from "./rbac/rules.ts";
@@ -30,7 +30,7 @@ describe("the files deploy/ generates", () => {
   });
 
   it("the chart installs the same CRDs as crds/", async () => {
-    for (const def of AWS.crds) {
+    for (const def of ALL.crds) {
       assert.equal(
         await readFile(join(CHART_DIR, "crds", crdFileName(def)), "utf8"),
         await readFile(join(CRD_DIR, crdFileName(def)), "utf8"),
@@ -40,9 +40,15 @@ describe("the files deploy/ generates", () => {
 });
 
 describe("the RBAC rules", () => {
-  it("never let the controller list or watch Secrets, so it reads only the ones it is named", () => {
+  it("let the controller watch Secrets (for their versions) and write them, but never delete or patch one", () => {
     const secretRules = clusterRules().filter((r) => r.resources.includes("secrets"));
-    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), ["create", "get", "update"]);
+    assert.deepEqual(secretRules.flatMap((r) => r.verbs).sort(), [
+      "create",
+      "get",
+      "list",
+      "update",
+      "watch",
+    ]);
   });
 
   it("let the controller read Namespaces only through its watch, for their labels", () => {
@@ -52,7 +58,7 @@ describe("the RBAC rules", () => {
 
   it("give tenants the managed kinds only: no ProviderConfigs, no status, no Secrets", () => {
     for (const r of [...tenantEditRules(), ...tenantViewRules()]) {
-      const managed = AWS.crds.filter((k) => k.managed && k.group === r.apiGroups[0]).map((k) => k.plural);
+      const managed = ALL.crds.filter((k) => k.managed && k.group === r.apiGroups[0]).map((k) => k.plural);
       assert.deepEqual([...r.resources].sort(), managed.sort(), JSON.stringify(r));
     }
     assert.ok(tenantViewRules().every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))));

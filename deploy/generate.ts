@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
 import { crdFileName, renderCrd } from "../crds/generate.ts";
-import { AWS } from "../providers/index.ts";
+import { ALL } from "../providers/index.ts";
 import { policyFiles } from "./iam/policy.ts";
 import {
   clusterRules,
@@ -49,7 +49,7 @@ function rulesFile(rules: PolicyRule[]): string {
 /** Every generated file that needs no tool, by path: the chart's CRDs and RBAC rules. */
 export function chartFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const def of AWS.crds) files.set(join(CHART_DIR, "crds", crdFileName(def)), renderCrd(def));
+  for (const def of ALL.crds) files.set(join(CHART_DIR, "crds", crdFileName(def)), renderCrd(def));
   const rbac = join(CHART_DIR, "files", "rbac");
   files.set(join(rbac, "cluster-rules.yaml"), rulesFile(clusterRules()));
   files.set(join(rbac, "crd-rules.yaml"), rulesFile(crdRules()));
@@ -101,7 +101,7 @@ export async function kustomizeFiles(helm: string): Promise<Map<string, string>>
     header(src) + objects.map((o) => stringify(forKustomize(o), { lineWidth: 0 })).join("---\n"),
   );
   const crdPaths: string[] = [];
-  for (const def of AWS.crds) {
+  for (const def of ALL.crds) {
     const path = join(KUSTOMIZE_BASE_DIR, "crds", crdFileName(def));
     files.set(path, renderCrd(def));
     crdPaths.push(relative(KUSTOMIZE_BASE_DIR, path));

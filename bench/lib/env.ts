@@ -15,6 +15,8 @@ import { log } from "./report.ts";
 
 export interface BenchKube {
   kc: KubeConfig;
+  /** For controllers started as processes of their own. */
+  kubeconfigPath: string;
   /** PIDs of the API server and etcd, for CPU and memory readings. */
   pids: { apiserver: number; etcd: number };
   stop(): Promise<void>;
@@ -27,7 +29,7 @@ function kubeFrom(cp: ControlPlane, stop: () => Promise<void>): BenchKube {
   const [apiserver] = childPidsNamed("kube-apiserver-");
   const [etcd] = childPidsNamed("etcd-");
   if (apiserver === undefined || etcd === undefined) throw new Error("kube-apiserver or etcd pid not found");
-  return { kc, pids: { apiserver, etcd }, stop };
+  return { kc, kubeconfigPath: cp.kubeconfigPath, pids: { apiserver, etcd }, stop };
 }
 
 /** A kube-apiserver + etcd only (the engine benchmark needs no emulator). */

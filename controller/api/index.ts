@@ -6,6 +6,7 @@ export * from "./kind.ts";
 export * from "./label-selector.ts";
 export * from "./managed.ts";
 export * from "./metadata.ts";
+export * from "./references.ts";
 export * from "./refs.ts";
 export * from "./registration.ts";
 export * from "./tenancy.ts";

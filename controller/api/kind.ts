@@ -3,6 +3,7 @@
 // and a registration (registration.ts) pairs a managed one with its provider.
 import type { z } from "zod";
 import { managedSpec, managedStatus } from "./managed.ts";
+import type { ReferenceDeclaration } from "./references.ts";
 
 export interface KindDefinition {
   /** The API group, e.g. "aws.setpoint.dev". */
@@ -22,6 +23,8 @@ export interface KindDefinition {
   managed: boolean;
   /** Spec paths (from forProvider) that hold secrets; only their path is ever reported. */
   sensitivePaths?: string[];
+  /** Spec fields that name other managed resources; the engine resolves them before connect. */
+  references?: readonly ReferenceDeclaration[];
   /**
    * CEL rules on the whole object, for what a rule on spec cannot see: the
    * object's own name (the only metadata CEL may read) beside its spec.

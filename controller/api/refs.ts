@@ -18,7 +18,8 @@ export function localRef<S extends z.ZodRawShape>(shape: S, description: string)
   return z
     .object({
       ...shape,
-      namespace: z.string().optional().meta({
+      // Bounded like a namespace name, so the API server can cost the CEL rules of kinds that use it.
+      namespace: z.string().max(63).optional().meta({
         description:
           "Not allowed: a reference always names an object in the resource's own namespace. Present only so that admission can reject it instead of dropping it.",
       }),

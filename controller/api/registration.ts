@@ -3,6 +3,7 @@
 // (crds/, `setpoint crds`, --install-crds), the drift report, and the
 // controller. Adding a kind is one registerKind() line in its registry.
 import type { z } from "zod";
+import type { PollDefaults } from "../poll/schedule.ts";
 import type { BudgetLimits, Provider } from "../provider.ts";
 import type { KindDefinition, ManagedKindDefinition } from "./kind.ts";
 import type { ConfigKindDefinition } from "./tenancy.ts";
@@ -21,6 +22,15 @@ export interface KindRegistration {
    * which namespaces may use a config and whether they may adopt.
    */
   readonly configKind?: ConfigKindDefinition;
+  /**
+   * The kind's own poll defaults, over the controller's (--poll-interval and the rest) and under a
+   * resource's spec.pollInterval: for kinds whose observation costs far more than an API call.
+   */
+  readonly poll?: Partial<PollDefaults>;
+}
+
+export interface KindOptions {
+  poll?: Partial<PollDefaults>;
 }
 
 /**
@@ -31,10 +41,15 @@ export interface KindRegistration {
 export function registerKind<F extends z.ZodType, A extends z.ZodType, P>(
   def: ManagedKindDefinition<F, A>,
   provider: Provider<z.output<F>, z.output<A>, P>,
+  options: KindOptions = {},
 ): KindRegistration {
   // The engine handles every kind alike: the pair was checked above, and the
   // brand (a type, nothing at run time) says so.
-  const pair: Omit<KindRegistration, typeof registered> = { def, provider };
+  const pair: Omit<KindRegistration, typeof registered> = {
+    def,
+    provider,
+    ...(options.poll ? { poll: options.poll } : {}),
+  };
   return pair as KindRegistration;
 }
 
@@ -63,6 +78,27 @@ export function defineRegistry(spec: {
   }
   serviceBudgets(kinds);
   return { crds, kinds };
+}
+
+/**
+ * Several registries (API groups) served by one controller, as one. A config kind that two groups
+ * share (the AWS ProviderConfig, named by PulumiStacks for their state's credentials) has one CRD.
+ */
+export function combineRegistries(...registries: Registry[]): Registry {
+  const crds: KindDefinition[] = [];
+  const seen = new Map<string, KindDefinition>();
+  for (const def of registries.flatMap((r) => r.crds)) {
+    const id = `${def.plural}.${def.group}`;
+    const known = seen.get(id);
+    if (known === def) continue;
+    if (known) throw new Error(`kind ${def.kind} (${id}) is registered twice`);
+    seen.set(id, def);
+    crds.push(def);
+  }
+  const kinds = registries.flatMap((r) => r.kinds);
+  serviceBudgets(kinds);
+  // Config kinds first, as in one registry.
+  return { crds: [...crds.filter((d) => !d.managed), ...crds.filter((d) => d.managed)], kinds };
 }
 
 /**

@@ -1,28 +1,16 @@
-// The small amount of plumbing every file in controller/kube shares on top of @kubernetes/client-node
-// 2.x: URL paths for a resource type, per-call options (a request timeout, so a hung apiserver cannot
-// stall a reconcile forever, and the merge-patch Content-Type, since the generated patch methods default
-// to JSON Patch), a raw JSON GET that works for core and custom types alike and returns plain objects
-// rather than the generated model classes, and the ListerWatcher that connects a Reflector to the
-// apiserver through client-node's Watch.
-import {
-  ApiException,
-  HttpMethod,
-  type KubeConfig,
-  KubernetesObjectApi,
-  Observable,
-  type ObservableMiddleware,
-  PatchStrategy,
-  type RequestContext,
-  type ResponseContext,
-  Watch,
-} from "@kubernetes/client-node";
+// The engine's one way to the apiserver: JSON requests and watches over http.ts, with the credentials
+// of kube-auth.ts. The engine makes a handful of calls (list, watch, get, merge patch and status on
+// custom resources; Secrets, Events and Leases), all on the wire format, so it needs none of
+// @kubernetes/client-node's generated clients and models, which cost about 80 MB of RSS to import.
+// Components take a KubeTarget: a KubeClient, or a client-node KubeConfig that callers such as tests
+// already hold, which is read once into a KubeClient (one per KubeConfig, so its components share one
+// connection pool).
+import type { KubeConfig } from "@kubernetes/client-node";
 import { describeError, KubeApiError, type KubeStatus } from "./errors.ts";
+import { KubeHttp, type KubeHttpOptions } from "./http.ts";
+import { type Credentials, credentialsFor, credentialsFromKubeConfig } from "./kube-auth.ts";
+import { type LoadOptions, loadKubeconfig } from "./kubeconfig.ts";
 import type { KubeObject, ListerWatcher, ListPage, WatchHandle } from "./reflector.ts";
-
-// client-node's middleware speaks its own minimal Observable; this wraps a value in one.
-function of<T>(value: T): Observable<T> {
-  return new Observable(Promise.resolve(value));
-}
 
 /** A resource type: group ("" for core), version, plural, and a namespace to restrict to. */
 export interface ResourceType {
@@ -33,11 +21,22 @@ export interface ResourceType {
   namespace?: string;
 }
 
-/** client-node's own watch inactivity limit, lifted above the Reflector's default watchdog (120s). */
+/** The watch stream's own inactivity limit: a backstop just above the Reflector's default watchdog (120s). */
 export const DEFAULT_WATCH_INACTIVITY_MS = 125_000;
 
 /** Per-request timeout for ordinary (non-watch) calls. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export const MERGE_PATCH = "application/merge-patch+json";
+
+/**
+ * Asks for metadata only. A list must ask for the List type and a watch for the item type: a v1.32
+ * apiserver answers a watch that names the List type first with an empty stream.
+ */
+export const METADATA_ONLY_LIST =
+  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+export const METADATA_ONLY_WATCH =
+  "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
 /** "/api/v1" or "/apis/group/version". */
 export function apiVersionPath(group: string, version: string): string {
@@ -59,78 +58,204 @@ export function collectionPath(rt: ResourceType): string {
   return `${base}${ns}/${rt.plural}`;
 }
 
-/** A middleware that aborts the request after `ms` (and when `signal` aborts, if given). */
-export function timeoutMiddleware(ms: number, signal?: AbortSignal): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      const timeout = AbortSignal.timeout(ms);
-      ctx.setSignal(signal ? AbortSignal.any([timeout, signal]) : timeout);
-      return of(ctx);
-    },
-    post: (rsp: ResponseContext) => of(rsp),
-  };
+/** One object's URL in a namespace ("" for cluster-scoped), optionally a subresource. */
+export function objectPath(
+  rt: Omit<ResourceType, "namespace">,
+  namespace: string,
+  name: string,
+  sub?: string,
+) {
+  const path = `${collectionPath({ ...rt, ...(namespace ? { namespace } : {}) })}/${encodeURIComponent(name)}`;
+  return sub ? `${path}/${sub}` : path;
 }
 
-function headerMiddleware(key: string, value: string): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      ctx.setHeaderParam(key, value);
-      return of(ctx);
-    },
-    post: (rsp: ResponseContext) => of(rsp),
-  };
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  /** Content-Type of the body; JSON unless a patch says otherwise. */
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
-/**
- * Options for one generated-API call: a timeout, and optionally the patch Content-Type. Appended to
- * the client's own middleware (user agent), never replacing it.
- */
-export function callOptions(opts: { timeoutMs?: number; patch?: "merge"; signal?: AbortSignal } = {}) {
-  const middleware = [timeoutMiddleware(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.signal)];
-  if (opts.patch === "merge") middleware.push(headerMiddleware("Content-Type", PatchStrategy.MergePatch));
-  return { middleware, middlewareMergeStrategy: "append" as const };
-}
+export class KubeClient {
+  readonly #http: KubeHttp;
+  /** The context's namespace, or the ServiceAccount's in-cluster; undefined when none is set. */
+  readonly namespace: string | undefined;
 
-/**
- * A GET that returns the apiserver's JSON untouched. The generated typed APIs turn core objects into
- * model classes with Date fields, and KubernetesObjectApi's serializer rebuilds `metadata` as
- * V1ObjectMeta, which silently drops a list's `continue` token. The cache and the engine want the wire
- * format for any group, so this sends the request through client-node's own auth and HTTP library and
- * parses the body itself.
- */
-export class RawKubeApi extends KubernetesObjectApi {
-  static forConfig(kc: KubeConfig): RawKubeApi {
-    return kc.makeApiClient(RawKubeApi);
+  constructor(server: string, credentials: Credentials, opts: KubeHttpOptions & { namespace?: string } = {}) {
+    this.#http = new KubeHttp(server, credentials, opts);
+    this.namespace = opts.namespace;
   }
 
-  async getJson<T = unknown>(
+  get server(): string {
+    return this.#http.server;
+  }
+
+  /** A JSON request; a non-2xx answer throws KubeApiError with the HTTP status and the apiserver's Status. */
+  async request<T = unknown>(
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     path: string,
-    query: Record<string, string | number | boolean | undefined> = {},
-    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<T> {
-    const config = this.configuration;
-    const ctx = config.baseServer.makeRequestContext(path, HttpMethod.GET);
-    ctx.setHeaderParam("Accept", "application/json");
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) ctx.setQueryParam(k, String(v));
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-    ctx.setSignal(opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout);
-    // The KubeConfig is the "default" auth method: token, client certificate, exec plugin, TLS settings.
-    await config.authMethods.default?.applySecurityAuthentication(ctx);
-    const rsp = await config.httpApi.send(ctx).toPromise();
-    const text = await rsp.body.text();
-    let body: unknown = text;
+    o: CallOptions = {},
+  ) {
+    const headers: Record<string, string> = { Accept: o.accept ?? "application/json" };
+    if (o.body !== undefined) headers["Content-Type"] = o.contentType ?? "application/json";
+    const rsp = await this.#http.send({
+      method,
+      path,
+      headers,
+      timeoutMs: o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      ...(o.query ? { query: o.query } : {}),
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    let body: unknown = rsp.body;
     try {
-      body = text === "" ? undefined : JSON.parse(text);
+      body = rsp.body === "" ? undefined : JSON.parse(rsp.body);
     } catch {
       // not JSON: keep the text for the error
     }
-    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {
-      const status = typeof body === "object" && body !== null ? (body as KubeStatus) : undefined;
-      const cause = new ApiException(rsp.httpStatusCode, `GET ${path} failed`, body, rsp.headers);
-      throw new KubeApiError(`GET ${path}: ${describeError(cause)}`, rsp.httpStatusCode, status, { cause });
-    }
+    if (rsp.status < 200 || rsp.status > 299) throw apiError(method, path, rsp.status, body);
     return body as T;
   }
+
+  getJson<T = unknown>(
+    path: string,
+    query: Query = {},
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ) {
+    return this.request<T>("GET", path, { query, ...opts });
+  }
+
+  /**
+   * A watch: decodes the stream's JSON lines and hands each event over. onDone is called exactly once:
+   * with undefined when the server closed the stream cleanly, otherwise with an error (a KubeApiError
+   * carrying the HTTP status when the server refused the watch, e.g. 410).
+   */
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (err?: unknown) => void,
+    opts: { accept?: string; inactivityMs?: number } = {},
+  ): WatchHandle {
+    let status = 0;
+    let pending = "";
+    let errorBody = "";
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    // fromStream: the stream has already ended, so there is nothing to abort.
+    const finish = (err?: unknown, fromStream = false) => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      if (!fromStream) handle.abort();
+      onDone(err);
+    };
+    const inactivityMs = opts.inactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS;
+    const arm = () => {
+      if (timer) timer.refresh();
+      else
+        timer = setTimeout(() => {
+          const err = new Error(`watch ${path} silent for ${inactivityMs}ms`);
+          err.name = "TimeoutError";
+          finish(err);
+        }, inactivityMs);
+    };
+    const handle = this.#http.stream(
+      {
+        method: "GET",
+        path,
+        query: { ...query, watch: true },
+        headers: { Accept: opts.accept ?? "application/json" },
+      },
+      {
+        status: (code) => {
+          status = code;
+          arm();
+        },
+        chunk: (text) => {
+          arm();
+          if (status !== 200) {
+            if (errorBody.length < 64 * 1024) errorBody += text;
+            return;
+          }
+          pending += text;
+          let start = 0;
+          for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n", start)) {
+            const line = pending.slice(start, nl);
+            start = nl + 1;
+            if (line.trim() === "") continue;
+            let event: { type?: unknown; object?: unknown };
+            try {
+              event = JSON.parse(line);
+            } catch (err) {
+              finish(new Error(`watch ${path}: undecodable event (${(err as Error).message})`));
+              return;
+            }
+            if (done) return;
+            onEvent(String(event.type ?? ""), event.object);
+          }
+          pending = pending.slice(start);
+        },
+        end: (err) => {
+          if (status !== 0 && status !== 200) {
+            let body: unknown = errorBody;
+            try {
+              body = JSON.parse(errorBody);
+            } catch {
+              // keep the text
+            }
+            finish(apiError("WATCH", path, status, body), true);
+          } else finish(err, true);
+        },
+      },
+    );
+    arm();
+    return { abort: () => handle.abort() };
+  }
+
+  /** Closes pooled connections; in-flight requests finish first. */
+  close(): void {
+    this.#http.close();
+  }
+}
+
+function apiError(method: string, path: string, code: number, body: unknown): KubeApiError {
+  const status = typeof body === "object" && body !== null ? (body as KubeStatus) : undefined;
+  const cause = { code, body };
+  return new KubeApiError(`${method} ${path}: ${describeError(cause)}`, code, status, { cause });
+}
+
+/** What kube/* components take: our own client, or a client-node KubeConfig read into one. */
+export type KubeTarget = KubeConfig | KubeClient;
+
+const fromKubeConfig = new WeakMap<object, KubeClient>();
+
+/** The KubeClient for a target; the same one every time for the same KubeConfig, so pools are shared. */
+export function kubeClientOf(target: KubeTarget): KubeClient {
+  if (target instanceof KubeClient) return target;
+  const known = fromKubeConfig.get(target);
+  if (known) return known;
+  const cluster = target.getCurrentCluster();
+  if (!cluster) throw new Error("the KubeConfig has no current cluster");
+  const context = target.getContextObject(target.getCurrentContext());
+  const client = new KubeClient(cluster.server, credentialsFromKubeConfig(target), {
+    ...(context?.namespace ? { namespace: context.namespace } : {}),
+  });
+  fromKubeConfig.set(target, client);
+  return client;
+}
+
+/** Loads the kubeconfig (or in-cluster config) and builds a client, importing client-node only if it must. */
+export async function loadKubeClient(opts: LoadOptions = {}): Promise<KubeClient> {
+  const sel = await loadKubeconfig(opts);
+  return new KubeClient(sel.cluster.server, await credentialsFor(sel), {
+    ...(sel.namespace ? { namespace: sel.namespace } : {}),
+  });
 }
 
 interface RawList {
@@ -141,29 +266,22 @@ interface RawList {
 export interface KubeListerWatcherOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Lists and watches PartialObjectMetadata only (for types whose bodies the cache never needs). */
+  metadataOnly?: boolean;
   /** Timeout of each list page request. */
   requestTimeoutMs?: number;
-  /**
-   * client-node's Watch aborts a stream after its own inactivity timer (30s, not configurable through
-   * its API). The Reflector runs its own watchdog, so this lifts client-node's to just above it; it
-   * still bounds a connect that never gets response headers, which the Reflector cannot abort itself.
-   */
+  /** The stream's own inactivity backstop, just above the Reflector's watchdog. */
   watchInactivityMs?: number;
 }
 
-/** Lists and watches one resource type through client-node. */
+/** Lists and watches one resource type. */
 export class KubeListerWatcher implements ListerWatcher {
-  readonly #raw: RawKubeApi;
-  readonly #watch: Watch;
+  readonly #client: KubeClient;
   readonly #path: string;
   readonly #opts: KubeListerWatcherOptions;
 
-  constructor(kc: KubeConfig, rt: ResourceType, opts: KubeListerWatcherOptions = {}) {
-    this.#raw = RawKubeApi.forConfig(kc);
-    this.#watch = new Watch(kc);
-    // A private field in client-node 2.0.1; if a later version drops it, the assignment is harmless.
-    (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs =
-      opts.watchInactivityMs ?? DEFAULT_WATCH_INACTIVITY_MS;
+  constructor(target: KubeTarget, rt: ResourceType, opts: KubeListerWatcherOptions = {}) {
+    this.#client = kubeClientOf(target);
     this.#path = collectionPath(rt);
     this.#opts = opts;
   }
@@ -172,17 +290,17 @@ export class KubeListerWatcher implements ListerWatcher {
     return this.#path;
   }
 
+  #selectors(): Query {
+    return { labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector };
+  }
+
   async list(opts: { limit: number; continue?: string; signal?: AbortSignal }): Promise<ListPage> {
-    const body = await this.#raw.getJson<RawList>(
-      this.#path,
-      {
-        limit: opts.limit,
-        continue: opts.continue,
-        labelSelector: this.#opts.labelSelector,
-        fieldSelector: this.#opts.fieldSelector,
-      },
-      { timeoutMs: this.#opts.requestTimeoutMs, signal: opts.signal },
-    );
+    const body = await this.#client.request<RawList>("GET", this.#path, {
+      query: { limit: opts.limit, continue: opts.continue, ...this.#selectors() },
+      ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY_LIST } : {}),
+      ...(this.#opts.requestTimeoutMs ? { timeoutMs: this.#opts.requestTimeoutMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     return {
       items: body.items ?? [],
       resourceVersion: body.metadata?.resourceVersion ?? "",
@@ -195,18 +313,20 @@ export class KubeListerWatcher implements ListerWatcher {
     onEvent: (type: string, object: unknown) => void,
     onDone: (err?: unknown) => void,
   ): Promise<WatchHandle> {
-    const controller = await this.#watch.watch(
+    return this.#client.watch(
       this.#path,
       {
         resourceVersion: opts.resourceVersion || undefined,
         allowWatchBookmarks: true,
         timeoutSeconds: opts.timeoutSeconds,
-        labelSelector: this.#opts.labelSelector,
-        fieldSelector: this.#opts.fieldSelector,
+        ...this.#selectors(),
       },
-      (type, obj) => onEvent(type, obj),
-      (err) => onDone(err ?? undefined),
+      onEvent,
+      onDone,
+      {
+        ...(this.#opts.metadataOnly ? { accept: METADATA_ONLY_WATCH } : {}),
+        ...(this.#opts.watchInactivityMs ? { inactivityMs: this.#opts.watchInactivityMs } : {}),
+      },
     );
-    return { abort: () => controller.abort() };
   }
 }

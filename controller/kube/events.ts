@@ -7,11 +7,11 @@
 // never makes the reconciler wait: writes happen in the background and failures are logged and dropped,
 // because an Event is a courtesy and must not turn a successful reconcile into a failed one.
 import { hostname } from "node:os";
-import { CoreV1Api, type CoreV1Event, KubeConfig } from "@kubernetes/client-node";
+import type { CoreV1Event } from "@kubernetes/client-node";
 import type { Managed } from "../api/index.ts";
 import { type Clock, realClock } from "../clock.ts";
 import type { EventRecorder, EventType } from "../reconciler/ports.ts";
-import { callOptions } from "./client.ts";
+import { type KubeClient, type KubeTarget, kubeClientOf, MERGE_PATCH, objectPath } from "./client.ts";
 import { describeError, isNotFound } from "./errors.ts";
 import { type KubeLogger, silentLogger } from "./log.ts";
 
@@ -116,11 +116,11 @@ export class KubeEventRecorder implements EventRecorder {
   readonly stats: EventRecorderStats = { created: 0, aggregated: 0, dropped: 0, failed: 0 };
 
   constructor(
-    target: KubeConfig | EventSink,
+    target: KubeTarget | EventSink,
     log: KubeLogger = silentLogger,
     opts: EventRecorderOptions = {},
   ) {
-    this.#sink = target instanceof KubeConfig ? new KubeEventSink(target) : target;
+    this.#sink = isEventSink(target) ? target : new KubeEventSink(target);
     this.#log = log;
     this.#clock = opts.clock ?? realClock;
     this.#random = opts.random ?? Math.random;
@@ -245,16 +245,26 @@ function involvedObject(mr: Managed): CoreV1Event["involvedObject"] {
   };
 }
 
-/** core/v1 Events through client-node. */
-export class KubeEventSink implements EventSink {
-  readonly #core: CoreV1Api;
+function isEventSink(target: KubeTarget | EventSink): target is EventSink {
+  const t = target as Partial<EventSink>;
+  return typeof t.create === "function" && typeof t.patch === "function";
+}
 
-  constructor(kc: KubeConfig) {
-    this.#core = kc.makeApiClient(CoreV1Api);
+const EVENTS = { group: "", version: "v1", plural: "events" };
+
+/** core/v1 Events. */
+export class KubeEventSink implements EventSink {
+  readonly #client: KubeClient;
+
+  constructor(kc: KubeTarget) {
+    this.#client = kubeClientOf(kc);
   }
 
   async create(namespace: string, event: CoreV1Event): Promise<void> {
-    await this.#core.createNamespacedEvent({ namespace, body: event }, callOptions());
+    // Dates serialize as RFC 3339 with milliseconds, which the apiserver's metav1.Time accepts.
+    await this.#client.request("POST", `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
+      body: event,
+    });
   }
 
   async patch(
@@ -262,6 +272,9 @@ export class KubeEventSink implements EventSink {
     name: string,
     patch: { count: number; lastTimestamp: string },
   ): Promise<void> {
-    await this.#core.patchNamespacedEvent({ namespace, name, body: patch }, callOptions({ patch: "merge" }));
+    await this.#client.request("PATCH", objectPath(EVENTS, namespace, name), {
+      body: patch,
+      contentType: MERGE_PATCH,
+    });
   }
 }

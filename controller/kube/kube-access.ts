@@ -1,32 +1,29 @@
-// What providers may read and write in Kubernetes (the KubeAccess port of controller/provider.ts),
-// implemented with client-node. Providers read credentials and password Secrets, read their
-// ProviderConfig, and write generated Secrets (a generated master password) owned by the resource so
-// they are garbage-collected with it. Keeping this behind a three-method interface keeps providers free
-// of client-node and lets their tests use a map. Secret values are decoded here and never logged.
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+// What providers may read and write in Kubernetes (the KubeAccess port of controller/provider.ts).
+// Providers read credentials and password Secrets, read their ProviderConfig, and write generated
+// Secrets (a generated master password) owned by the resource so they are garbage-collected with it.
+// Keeping this behind a three-method interface keeps providers free of any Kubernetes client and lets
+// their tests use a map. Secret values are decoded here and never logged.
 import type { Managed } from "../api/index.ts";
 import type { KubeAccess, SecretData } from "../provider.ts";
-import { apiVersionPath, RawKubeApi, splitApiVersion } from "./client.ts";
+import { apiVersionPath, type KubeClient, type KubeTarget, kubeClientOf, splitApiVersion } from "./client.ts";
 import { isNotFound, wrapApiError } from "./errors.ts";
 import { decodeData, readSecret, upsertOwnedSecret } from "./secrets.ts";
 
 export class KubeAccessImpl implements KubeAccess {
-  readonly #core: CoreV1Api;
-  readonly #raw: RawKubeApi;
+  readonly #client: KubeClient;
 
-  constructor(kc: KubeConfig) {
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#raw = RawKubeApi.forConfig(kc);
+  constructor(kc: KubeTarget) {
+    this.#client = kubeClientOf(kc);
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretData | undefined> {
-    const secret = await readSecret(this.#core, namespace, name);
+    const secret = await readSecret(this.#client, namespace, name);
     if (!secret) return undefined;
     return { resourceVersion: secret.metadata?.resourceVersion ?? "", data: decodeData(secret.data) };
   }
 
   async applySecret(owner: Managed, name: string, data: Record<string, string>): Promise<void> {
-    await upsertOwnedSecret(this.#core, owner, name, "Opaque", data);
+    await upsertOwnedSecret(this.#client, owner, name, "Opaque", data);
   }
 
   /** `kind` is not needed to build the URL (the plural is); it is part of the port for implementations that index by kind. */
@@ -38,7 +35,7 @@ export class KubeAccessImpl implements KubeAccess {
   ): Promise<Record<string, unknown> | undefined> {
     const { group, version } = splitApiVersion(apiVersion);
     try {
-      return await this.#raw.getJson<Record<string, unknown>>(
+      return await this.#client.getJson<Record<string, unknown>>(
         `${apiVersionPath(group, version)}/${plural}/${encodeURIComponent(name)}`,
       );
     } catch (err) {

@@ -14,10 +14,10 @@
 // assumes the replicas' clocks agree to within a few seconds (NTP); a holder's renewTime in the
 // future is treated as held.
 import { hostname } from "node:os";
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
 import type { Clock, Timer } from "../clock.ts";
 import { realClock } from "../clock.ts";
-import { callOptions } from "./client.ts";
+import { type KubeClient, type KubeTarget, kubeClientOf, objectPath } from "./client.ts";
 import { describeError, httpStatus, isNotFound } from "./errors.ts";
 import { type KubeLogger, silentLogger } from "./log.ts";
 
@@ -98,7 +98,7 @@ export function defaultIdentity(): string {
 
 export interface LeaderElectorOptions {
   /** Where the Lease lives; either a kubeConfig (with namespace and name) or a LeaseStore. */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeTarget;
   store?: LeaseStore;
   namespace: string;
   name: string;
@@ -363,23 +363,26 @@ export class LeaderElector {
   }
 }
 
-/** A Lease read and written through client-node's CoordinationV1Api. */
+const LEASES = { group: "coordination.k8s.io", version: "v1", plural: "leases" };
+
+/** A Lease read and written on the coordination.k8s.io/v1 API. */
 export class KubeLeaseStore implements LeaseStore {
-  readonly #api: CoordinationV1Api;
+  readonly #client: KubeClient;
   readonly #namespace: string;
   readonly #name: string;
 
-  constructor(kc: KubeConfig, namespace: string, name: string) {
-    this.#api = kc.makeApiClient(CoordinationV1Api);
+  constructor(kc: KubeTarget, namespace: string, name: string) {
+    this.#client = kubeClientOf(kc);
     this.#namespace = namespace;
     this.#name = name;
   }
 
   async get(signal: AbortSignal): Promise<LeaseRecord | undefined> {
     try {
-      const lease = await this.#api.readNamespacedLease(
-        { name: this.#name, namespace: this.#namespace },
-        callOptions({ signal }),
+      const lease = await this.#client.request<V1Lease>(
+        "GET",
+        objectPath(LEASES, this.#namespace, this.#name),
+        { signal },
       );
       return fromLease(lease);
     } catch (err) {
@@ -389,22 +392,27 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaseRecord, signal: AbortSignal): Promise<LeaseRecord> {
-    const lease = await this.#api.createNamespacedLease(
-      { namespace: this.#namespace, body: this.#toLease(record) },
-      callOptions({ signal }),
+    const lease = await this.#client.request<V1Lease>(
+      "POST",
+      `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#namespace)}/leases`,
+      { body: this.#toLease(record), signal },
     );
     return fromLease(lease);
   }
 
   async update(record: LeaseRecord, signal: AbortSignal): Promise<LeaseRecord> {
-    const lease = await this.#api.replaceNamespacedLease(
-      { name: this.#name, namespace: this.#namespace, body: this.#toLease(record) },
-      callOptions({ signal }),
+    const lease = await this.#client.request<V1Lease>(
+      "PUT",
+      objectPath(LEASES, this.#namespace, this.#name),
+      {
+        body: this.#toLease(record),
+        signal,
+      },
     );
     return fromLease(lease);
   }
 
-  #toLease(r: LeaseRecord): V1Lease {
+  #toLease(r: LeaseRecord): unknown {
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
@@ -417,15 +425,19 @@ export class KubeLeaseStore implements LeaseStore {
         holderIdentity: r.holderIdentity,
         leaseDurationSeconds: r.leaseDurationSeconds,
         leaseTransitions: r.leaseTransitions,
-        // MicroTime: the apiserver wants six fractional digits, which V1MicroTime's toISOString gives.
-        ...(r.acquireTime !== undefined ? { acquireTime: new V1MicroTime(r.acquireTime) } : {}),
-        ...(r.renewTime !== undefined ? { renewTime: new V1MicroTime(r.renewTime) } : {}),
+        ...(r.acquireTime !== undefined ? { acquireTime: microTime(r.acquireTime) } : {}),
+        ...(r.renewTime !== undefined ? { renewTime: microTime(r.renewTime) } : {}),
       },
     };
   }
 }
 
-/** client-node 2.0.1 leaves MicroTime fields as strings on read despite the Date typing; accept both. */
+/** metav1.MicroTime on the wire: RFC 3339 with exactly six fractional digits, which the apiserver requires. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+/** MicroTime fields arrive as strings on the wire; Dates are accepted too, for callers holding model objects. */
 function toMillis(t: unknown): number | undefined {
   if (t === undefined || t === null) return undefined;
   const ms = t instanceof Date ? t.getTime() : Date.parse(String(t));

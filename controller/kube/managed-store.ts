@@ -8,10 +8,16 @@
 // is the reconciler's own observation and stays true whatever changed meanwhile. Status writes are
 // counted for metrics and the benchmark (an idle cluster must not churn them).
 import { isDeepStrictEqual } from "node:util";
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Managed, ManagedStatus } from "../api/index.ts";
 import { ConflictError, type ManagedStore, type ResourceRef } from "../reconciler/ports.ts";
-import { callOptions, splitApiVersion } from "./client.ts";
+import {
+  type KubeClient,
+  type KubeTarget,
+  kubeClientOf,
+  MERGE_PATCH,
+  objectPath,
+  splitApiVersion,
+} from "./client.ts";
 import { describeError, httpStatus, isNotFound, wrapApiError } from "./errors.ts";
 import { stripForCache } from "./reflector.ts";
 
@@ -50,7 +56,7 @@ export function defaultPlural(kind: string): string {
 }
 
 export class KubeManagedStore implements ManagedStore {
-  readonly #api: CustomObjectsApi;
+  readonly #client: KubeClient;
   readonly #attempts: number;
   readonly #timeoutMs: number | undefined;
   readonly #plural: (mr: Managed) => string;
@@ -61,11 +67,11 @@ export class KubeManagedStore implements ManagedStore {
    *   "s", which holds for SqlInstance and LoadBalancer.
    */
   constructor(
-    kc: KubeConfig,
+    kc: KubeTarget,
     opts: KubeManagedStoreOptions = {},
     pluralOf: (mr: Managed) => string = (mr) => defaultPlural(mr.kind),
   ) {
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#client = kubeClientOf(kc);
     this.#attempts = Math.max(1, opts.statusAttempts ?? 5);
     this.#timeoutMs = opts.requestTimeoutMs;
     this.#plural = pluralOf;
@@ -79,10 +85,11 @@ export class KubeManagedStore implements ManagedStore {
   async get(ref: ResourceRef): Promise<Managed | undefined> {
     const { group, version } = splitApiVersion(ref.apiVersion);
     try {
-      const obj = (await this.#api.getNamespacedCustomObject(
-        { group, version, namespace: ref.namespace, plural: ref.plural, name: ref.name },
-        callOptions({ timeoutMs: this.#timeoutMs }),
-      )) as Managed;
+      const obj = await this.#client.request<Managed>(
+        "GET",
+        objectPath({ group, version, plural: ref.plural }, ref.namespace, ref.name),
+        this.#timeout(),
+      );
       return stripForCache(obj);
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -153,34 +160,35 @@ export class KubeManagedStore implements ManagedStore {
       },
       status,
     };
-    const updated = (await this.#api.replaceNamespacedCustomObjectStatus(
-      {
-        group,
-        version,
-        namespace: mr.metadata.namespace ?? "",
-        plural: this.#plural(mr),
-        name: mr.metadata.name,
-        body,
-      },
-      callOptions({ timeoutMs: this.#timeoutMs }),
-    )) as Managed;
+    const updated = await this.#client.request<Managed>(
+      "PUT",
+      objectPath(
+        { group, version, plural: this.#plural(mr) },
+        mr.metadata.namespace ?? "",
+        mr.metadata.name,
+        "status",
+      ),
+      { body, ...this.#timeout() },
+    );
     return stripForCache(updated);
+  }
+
+  #timeout(): { timeoutMs?: number } {
+    return this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {};
   }
 
   async #patch(mr: Managed, body: Record<string, unknown>): Promise<Managed> {
     const { group, version } = splitApiVersion(mr.apiVersion);
     try {
-      const updated = (await this.#api.patchNamespacedCustomObject(
-        {
-          group,
-          version,
-          namespace: mr.metadata.namespace ?? "",
-          plural: this.#plural(mr),
-          name: mr.metadata.name,
-          body,
-        },
-        callOptions({ timeoutMs: this.#timeoutMs, patch: "merge" }),
-      )) as Managed;
+      const updated = await this.#client.request<Managed>(
+        "PATCH",
+        objectPath(
+          { group, version, plural: this.#plural(mr) },
+          mr.metadata.namespace ?? "",
+          mr.metadata.name,
+        ),
+        { body, contentType: MERGE_PATCH, ...this.#timeout() },
+      );
       this.stats.patches++;
       return stripForCache(updated);
     } catch (err) {

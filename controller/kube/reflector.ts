@@ -1,6 +1,6 @@
 // A list+watch cache for one resource type, the engine's only view of what exists in the cluster.
 // client-node 2.x ships an informer, but it cannot be made to do what a controller running for weeks
-// needs: it keeps whole objects (managedFields included), has no watchdog for a connection that
+// needs (and importing it costs about 80 MB): it keeps whole objects (managedFields included), has no watchdog for a connection that
 // silently stops delivering, and its relist does not tell handlers what disappeared while it was
 // away. This reflector follows client-go's contract instead: a paged list, then a watch from the
 // list's resourceVersion with bookmarks; a 410 Gone (as an ERROR event or an HTTP status) triggers a
@@ -9,14 +9,22 @@
 // backoff and jitter. Every watch asks the server to end it after a randomised timeoutSeconds, and a
 // client-side watchdog aborts and re-opens a watch that stays silent for longer than expected, which is
 // how a dead connection that never reports an error (a hung apiserver, a dropped NAT entry) is noticed.
-// The cache holds transformed objects (managedFields dropped by default) to keep 10,000 objects small.
-import type { KubeConfig } from "@kubernetes/client-node";
+// The cache holds transformed objects (cache-transform.ts: managedFields dropped, strings shared) to keep
+// 10,000 objects small.
 import type { Clock, Timer } from "../clock.ts";
 import { realClock } from "../clock.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
-import { KubeListerWatcher, type KubeListerWatcherOptions, type ResourceType } from "./client.ts";
+import { compactForCache } from "./cache-transform.ts";
+import {
+  KubeListerWatcher,
+  type KubeListerWatcherOptions,
+  type KubeTarget,
+  type ResourceType,
+} from "./client.ts";
 import { describeError, isGone, isStatusGone } from "./errors.ts";
 import { type KubeLogger, silentLogger } from "./log.ts";
+
+export { compactForCache, stripForCache } from "./cache-transform.ts";
 
 /** The parts of an object the reflector reads. */
 export interface KubeObject {
@@ -45,8 +53,7 @@ export interface WatchHandle {
 }
 
 /**
- * The transport a Reflector drives; client-list-watch.ts implements it with client-node, tests with
- * fakes. watch() reports every decoded event through onEvent and calls onDone exactly once when the
+ * The transport a Reflector drives; client.ts's KubeListerWatcher implements it, tests use fakes. watch() reports every decoded event through onEvent and calls onDone exactly once when the
  * stream ends: with undefined for a clean close, with an error otherwise (an HTTP status, if any, must
  * be readable through errors.ts's httpStatus).
  */
@@ -76,26 +83,6 @@ export function objectKey(obj: KubeObject): string | undefined {
   if (!name) return undefined;
   const ns = obj.metadata?.namespace;
   return ns ? `${ns}/${name}` : name;
-}
-
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
-/**
- * The default cache transform: drops metadata.managedFields and kubectl's last-applied annotation,
- * which together are often larger than the object itself and which the engine never reads. Writes go
- * through merge patches, so a cached copy without them never erases them on the server.
- */
-export function stripForCache<T extends KubeObject>(obj: T): T {
-  const meta = obj.metadata;
-  if (!meta) return obj;
-  const hasLastApplied = meta.annotations !== undefined && LAST_APPLIED in meta.annotations;
-  if (meta.managedFields === undefined && !hasLastApplied) return obj;
-  const { managedFields: _dropped, ...rest } = meta;
-  if (hasLastApplied && meta.annotations) {
-    const { [LAST_APPLIED]: _big, ...annotations } = meta.annotations;
-    rest.annotations = annotations;
-  }
-  return { ...obj, metadata: rest };
 }
 
 /**
@@ -170,8 +157,8 @@ export interface ReflectorStats {
 /** Where a Reflector reads from: a resource type on a cluster, or any ListerWatcher (tests use fakes). */
 export type ReflectorSource =
   | { listerWatcher: ListerWatcher }
-  | ({ kubeConfig: KubeConfig } & ResourceType &
-      Pick<KubeListerWatcherOptions, "labelSelector" | "fieldSelector">);
+  | ({ kubeConfig: KubeTarget } & ResourceType &
+      Pick<KubeListerWatcherOptions, "labelSelector" | "fieldSelector" | "metadataOnly">);
 
 export type ReflectorOptions<T extends KubeObject> = ReflectorSource & ReflectorTuning<T>;
 
@@ -179,7 +166,7 @@ export interface ReflectorTuning<T extends KubeObject> {
   /** Used in logs; defaults to "plural.group". */
   name?: string;
   handlers?: ReflectorHandlers<T>;
-  /** Applied to every object before it is cached and handed to handlers. Defaults to stripForCache. */
+  /** Applied to every object before it is cached and handed to handlers. Defaults to compactForCache. */
   transform?: (obj: T) => T;
   /** Objects per list page. */
   pageSize?: number;
@@ -203,7 +190,7 @@ export interface ReflectorTuning<T extends KubeObject> {
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_MIN_WATCH_TIMEOUT_SECONDS = 300;
 export const DEFAULT_WATCHDOG_MS = 120_000;
-/** client-node's own inactivity timer is set this far beyond ours, so ours fires first. */
+/** The stream's own inactivity timer is set this far beyond ours, so ours fires first. */
 const WATCHDOG_BACKSTOP_MARGIN_MS = 5_000;
 /** A watch that ends sooner than this without delivering anything counts as a failure (no hot reconnect loop). */
 const SHORT_WATCH_MS = 1_000;
@@ -240,16 +227,22 @@ export class Reflector<T extends KubeObject = KubeObject> {
       this.#lw = opts.listerWatcher;
       this.#name = opts.name ?? "reflector";
     } else {
-      const { kubeConfig, group, version, plural, namespace, labelSelector, fieldSelector } = opts;
+      const { kubeConfig, group, version, plural, namespace, labelSelector, fieldSelector, metadataOnly } =
+        opts;
       this.#lw = new KubeListerWatcher(
         kubeConfig,
         { group, version, plural, ...(namespace ? { namespace } : {}) },
-        { labelSelector, fieldSelector, watchInactivityMs: this.#watchdogMs + WATCHDOG_BACKSTOP_MARGIN_MS },
+        {
+          ...(labelSelector ? { labelSelector } : {}),
+          ...(fieldSelector ? { fieldSelector } : {}),
+          ...(metadataOnly ? { metadataOnly } : {}),
+          watchInactivityMs: this.#watchdogMs + WATCHDOG_BACKSTOP_MARGIN_MS,
+        },
       );
       this.#name = opts.name ?? (group ? `${plural}.${group}` : plural);
     }
     if (opts.handlers) this.#handlers.push(opts.handlers);
-    this.#transform = opts.transform ?? stripForCache;
+    this.#transform = opts.transform ?? compactForCache;
     this.#pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? DEFAULT_MIN_WATCH_TIMEOUT_SECONDS;
     this.#random = opts.random ?? Math.random;
@@ -404,7 +397,8 @@ export class Reflector<T extends KubeObject = KubeObject> {
       resourceVersion = page.resourceVersion;
       cont = page.continue || undefined;
       // The wire objects are whatever the server holds for this type; T is the caller's view of them.
-      this.#emit(diff.page((page.items as T[]).map(this.#transform)));
+      // A lambda, not map(this.#transform): map would pass the index as the transform's second argument.
+      this.#emit(diff.page((page.items as T[]).map((item) => this.#transform(item))));
     } while (cont !== undefined);
     this.#emit(diff.finish());
     this.#resourceVersion = resourceVersion;
@@ -461,7 +455,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
         if (done) return;
         if (err === undefined || err === null) session.finish({ kind: "closed" });
         else if (isGone(err)) session.finish({ kind: "gone" });
-        // client-node's own inactivity timer (the backstop behind ours) fired: the same diagnosis.
+        // The stream's own inactivity timer (the backstop behind ours) fired: the same diagnosis.
         else if ((err as { name?: unknown }).name === "TimeoutError") session.finish({ kind: "watchdog" });
         else session.finish({ kind: "error", err });
       };

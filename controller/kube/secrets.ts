@@ -5,10 +5,10 @@
 // user who points writeConnectionSecretToRef at someone else's Secret gets an error, not a silently
 // overwritten Secret. Values are never put into error messages.
 import { createHash } from "node:crypto";
-import type { CoreV1Api, V1OwnerReference, V1Secret } from "@kubernetes/client-node";
+import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
 import type { Managed } from "../api/index.ts";
 import { TerminalError } from "../provider.ts";
-import { callOptions } from "./client.ts";
+import { type KubeClient, objectPath } from "./client.ts";
 import { httpStatus, isNotFound, wrapApiError } from "./errors.ts";
 
 /** The ownerReference that ties a Secret's lifetime to its managed resource. */
@@ -86,15 +86,19 @@ export class SecretOwnedByOtherError extends TerminalError {
   }
 }
 
-/** Reads a Secret; undefined when absent. */
+const SECRETS = { group: "", version: "v1", plural: "secrets" };
+
+/** Reads a Secret (the wire format: metadata times are strings); undefined when absent. */
 export async function readSecret(
-  core: CoreV1Api,
+  client: KubeClient,
   namespace: string,
   name: string,
   timeoutMs?: number,
 ): Promise<V1Secret | undefined> {
   try {
-    return await core.readNamespacedSecret({ namespace, name }, callOptions({ timeoutMs }));
+    return await client.request<V1Secret>("GET", objectPath(SECRETS, namespace, name), {
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw wrapApiError(err, `reading Secret ${namespace}/${name}`);
@@ -103,29 +107,32 @@ export async function readSecret(
 
 /**
  * Creates the Secret, or replaces its data when it exists and is ours (or has no controller, which
- * adopts a Secret left behind by a deleted owner of the same name). Returns whether anything was written.
+ * adopts a Secret left behind by a deleted owner of the same name). Returns the Secret as it now is on
+ * the server, and whether this call wrote it (false: it already held this data).
  */
 export async function upsertOwnedSecret(
-  core: CoreV1Api,
+  client: KubeClient,
   owner: Managed,
   name: string,
   type: string,
   data: Record<string, string>,
   opts: { live?: V1Secret | null; timeoutMs?: number } = {},
-): Promise<boolean> {
+): Promise<{ wrote: boolean; secret: V1Secret }> {
   const namespace = owner.metadata.namespace ?? "";
+  const timeout = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {};
   const ownerRef = ownerReferenceTo(owner);
   // Two rounds: a concurrent writer (a second replica finishing its last reconcile) can win the first.
   for (let attempt = 0; attempt < 3; attempt++) {
     const live =
       attempt === 0 && opts.live !== undefined
         ? (opts.live ?? undefined)
-        : await readSecret(core, namespace, name, opts.timeoutMs);
+        : await readSecret(client, namespace, name, opts.timeoutMs);
     try {
       if (live === undefined) {
-        await core.createNamespacedSecret(
+        const secret = await client.request<V1Secret>(
+          "POST",
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
           {
-            namespace,
             body: {
               apiVersion: "v1",
               kind: "Secret",
@@ -133,10 +140,10 @@ export async function upsertOwnedSecret(
               type,
               data: encodeData(data),
             },
+            ...timeout,
           },
-          callOptions({ timeoutMs: opts.timeoutMs }),
         );
-        return true;
+        return { wrote: true, secret };
       }
       const controller = controllerOf(live);
       // A controller of this kind and name with another uid was this resource's predecessor: deleted
@@ -149,7 +156,7 @@ export async function upsertOwnedSecret(
           `Secret ${namespace}/${name} is controlled by ${controller.kind} ${controller.name}, not by ${owner.kind} ${owner.metadata.name}`,
         );
       }
-      if (secretMatches(live, owner, type, data)) return false;
+      if (secretMatches(live, owner, type, data)) return { wrote: false, secret: live };
       if (!controller && Object.keys(live.data ?? {}).length > 0) {
         // Someone else's Secret that happens to have this name: taking it
         // over would overwrite their data and garbage-collect it with ours.
@@ -166,25 +173,21 @@ export async function upsertOwnedSecret(
       const others = (live.metadata?.ownerReferences ?? []).filter(
         (r) => r.uid !== ownerRef.uid && !isPredecessor(r, ownerRef),
       );
-      await core.replaceNamespacedSecret(
-        {
-          namespace,
-          name,
-          body: {
-            ...live,
-            metadata: { ...live.metadata, name, namespace, ownerReferences: [...others, ownerRef] },
-            data: encodeData(data),
-            type,
-          },
+      const secret = await client.request<V1Secret>("PUT", objectPath(SECRETS, namespace, name), {
+        body: {
+          ...live,
+          metadata: { ...live.metadata, name, namespace, ownerReferences: [...others, ownerRef] },
+          data: encodeData(data),
+          type,
         },
-        callOptions({ timeoutMs: opts.timeoutMs }),
-      );
-      return true;
+        ...timeout,
+      });
+      return { wrote: true, secret };
     } catch (err) {
       // 409: someone created it (AlreadyExists) or changed it (Conflict) since we read; read again.
       if (httpStatus(err) !== 409 || attempt === 2)
         throw wrapApiError(err, `writing Secret ${namespace}/${name}`);
     }
   }
-  return false;
+  throw new Error(`writing Secret ${namespace}/${name}: gave up after repeated conflicts`);
 }

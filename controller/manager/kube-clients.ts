@@ -1,20 +1,21 @@
-// The manager's Kubernetes port, built with client-node from a kubeconfig:
-// one pooled connection set shared by every watch, store and writer.
-import type { KubeConfig } from "@kubernetes/client-node";
+// The manager's Kubernetes port, built on controller/kube's client from a
+// KubeClient (or a client-node KubeConfig, read into one): one connection
+// pool shared by every watch, store and writer.
 import type { Managed, ManagedStatus } from "../api/managed.ts";
+import { type KubeTarget, kubeClientOf } from "../kube/client.ts";
 import { KubeConnectionSecretWriter } from "../kube/connection-secret.ts";
 import { isNotFound } from "../kube/errors.ts";
 import { KubeEventRecorder } from "../kube/events.ts";
 import { KubeAccessImpl } from "../kube/kube-access.ts";
 import { LeaderElector } from "../kube/leader-election.ts";
 import { KubeManagedStore } from "../kube/managed-store.ts";
-import { withPooledConnections } from "../kube/pooled-connections.ts";
 import { type KubeObject, Reflector } from "../kube/reflector.ts";
+import { SecretVersions } from "../kube/secret-versions.ts";
 import { type ManagedStore, ObjectGoneError } from "../reconciler/ports.ts";
 import type { ManagerKube, WatchSpec } from "./ports.ts";
 
-export function kubeClients(kubeConfig: KubeConfig): ManagerKube {
-  const kc = withPooledConnections(kubeConfig);
+export function kubeClients(target: KubeTarget): ManagerKube {
+  const kc = kubeClientOf(target);
   return {
     watch<T extends KubeObject>(spec: WatchSpec<T>) {
       const { group, version, plural, namespace, handlers, log } = spec;
@@ -30,9 +31,12 @@ export function kubeClients(kubeConfig: KubeConfig): ManagerKube {
     },
     managedStore: (pluralOf) => goneAware(new KubeManagedStore(kc, {}, pluralOf)),
     eventRecorder: (log) => new KubeEventRecorder(kc, log),
-    connectionSecretWriter: () => new KubeConnectionSecretWriter(kc),
+    connectionSecretWriter: (versions) =>
+      new KubeConnectionSecretWriter(kc, versions ? { secretVersions: versions } : {}),
+    secretVersions: ({ namespace, log }) =>
+      new SecretVersions(kc, { ...(namespace ? { namespace } : {}), log }),
     kubeAccess: () => new KubeAccessImpl(kc),
-    leaderElector: ({ log, ...spec }) => new LeaderElector({ kubeConfig: kubeConfig, log, ...spec }),
+    leaderElector: ({ log, ...spec }) => new LeaderElector({ kubeConfig: kc, log, ...spec }),
   };
 }
 

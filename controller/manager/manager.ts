@@ -3,7 +3,7 @@
 // resources go to the poll sweeper for batched observation; a Lease decides
 // which replica does the work; /metrics, /healthz and /readyz report on it.
 // Each decision lives in a part of its own, beside this file: event-handlers
-// (watch event → key), config-fanout, steady-poll, dispatch (outcome →
+// (watch event → key), config-fanout, reference-fanout, steady-poll, dispatch (outcome →
 // queue or sweeper), leadership, written (our writes over the cache) and
 // defaults. Kubernetes comes in through one injected port (ports.ts).
 import { apiVersionOf } from "../api/kind.ts";
@@ -29,7 +29,8 @@ import { applyNextStep, nextStep, resultOf } from "./dispatch.ts";
 import { managedHandlers } from "./event-handlers.ts";
 import { cacheKeyOf, decodeKey, keyOf, type ResourceKey } from "./keys.ts";
 import { type LeaderElectionOptions, Leadership } from "./leadership.ts";
-import type { ManagerKube, WatchSource } from "./ports.ts";
+import type { ManagerKube, SecretVersionWatch, WatchSource } from "./ports.ts";
+import { ReferenceIndex, referenceTargets } from "./reference-fanout.ts";
 import { PrefetchedObservations, steadyPoll } from "./steady-poll.ts";
 import { NamespaceWatch, namespaceUsers, tenancySource } from "./tenancy-source.ts";
 import { WrittenObjects } from "./written.ts";
@@ -67,6 +68,8 @@ interface KindRuntime {
   source: WatchSource<Managed>;
   reconciler: ManagedReconciler;
   batched: boolean;
+  /** The controller's poll defaults with the kind's own over them. */
+  poll: PollDefaults;
 }
 
 export class Manager {
@@ -80,9 +83,11 @@ export class Manager {
   readonly #written = new WrittenObjects();
   readonly #sweeper: PollSweeper<ResourceKey>;
   readonly #configs: ConfigWatches;
+  readonly #references: ReferenceIndex;
   readonly #namespaces: NamespaceWatch;
   readonly #connectContext: ConnectContext;
   readonly #connectionSecrets: ConnectionSecretWriter;
+  readonly #secretVersions: SecretVersionWatch | undefined;
   readonly #leadership: Leadership;
   #health: HealthServer | undefined;
   #running: Promise<void> | undefined;
@@ -135,9 +140,16 @@ export class Manager {
       ...(options.cloudBudget ? { limits: options.cloudBudget } : {}),
       onCall: (key) => metrics.cloudCalls.inc({ service: key.service, operation: key.operation }),
     });
+    // Secrets are read on every poll (passwords, cloud credentials): a metadata-only watch says when
+    // one changed, so each is fetched once per resourceVersion instead of once per poll.
+    this.#secretVersions = kube.secretVersions?.({
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      log: log.child({ component: "reflector", resource: "secrets" }),
+    });
     this.#connectContext = {
       kube: new CachedKubeAccess(kube.kubeAccess(), {
         watched: (apiVersion, plural) => this.#configs.cached(apiVersion, plural),
+        ...(this.#secretVersions ? { secretVersions: this.#secretVersions } : {}),
       }),
       budget,
     };
@@ -147,8 +159,19 @@ export class Manager {
       (mr) => keyOf(mr.kind, mr),
     );
     const events = kube.eventRecorder(log.child({ component: "events" }));
-    this.#connectionSecrets = kube.connectionSecretWriter();
+    this.#connectionSecrets = kube.connectionSecretWriter(this.#secretVersions);
 
+    this.#references = new ReferenceIndex(options.kinds.map((k) => k.def));
+    const references = referenceTargets({
+      index: this.#references,
+      current: (key) => this.#current(key),
+      list: (kind) => this.#kinds.get(kind)?.source.list() ?? [],
+    });
+    // Keys of kinds this manager serves; a reference to an unserved kind only waits.
+    const requeue = (keys: ResourceKey[]) => {
+      if (!this.#leading) return;
+      for (const key of new Set(keys)) if (this.#kinds.has(decodeKey(key).kind)) this.queue.add(key);
+    };
     const sink = {
       enqueue: (key: ResourceKey) => this.queue.add(key),
       forget: (key: ResourceKey) => this.#forget(key),
@@ -162,7 +185,7 @@ export class Manager {
         plural: def.plural,
         ...(options.namespace ? { namespace: options.namespace } : {}),
         log: log.child({ component: "reflector", kind: def.kind }),
-        handlers: managedHandlers(def.kind, sink),
+        handlers: this.#references.handlers(def.kind, managedHandlers(def.kind, sink), requeue),
       });
       const reconciler = new ManagedReconciler({
         kind: def,
@@ -175,10 +198,11 @@ export class Manager {
         metrics,
         log: log.child({ component: "reconciler", kind: def.kind }),
         ...(options.statusHeartbeatMs ? { statusHeartbeatMs: options.statusHeartbeatMs } : {}),
+        ...(this.#references.empty ? {} : { references }),
         tenancy: tenancySource(reg, this.#configReader(reg), this.#namespaces),
       });
       const batched = options.sweep?.enabled !== false && typeof provider.connectionKey === "function";
-      this.#kinds.set(def.kind, { reg, source, reconciler, batched });
+      this.#kinds.set(def.kind, { reg, source, reconciler, batched, poll: { ...this.#poll, ...reg.poll } });
     }
 
     this.#sweeper = new PollSweeper<ResourceKey>({
@@ -241,6 +265,9 @@ export class Manager {
       });
       log.info({ address: this.#health.address }, "serving /metrics, /healthz and /readyz");
     }
+    // Not awaited: readers use their TTL caches until the Secret list is in, so a slow or refused
+    // Secret list (an RBAC rule missing after an upgrade) delays nothing; the reflector logs why.
+    this.#secretVersions?.start().catch(() => {});
     await Promise.all([this.#configs.start(), this.#namespaces.start()]);
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.start()));
     this.#synced = true;
@@ -276,6 +303,7 @@ export class Manager {
     await Promise.all([...this.#kinds.values()].map((rt) => rt.source.stop()));
     await this.#configs.stop();
     await this.#namespaces.stop();
+    await this.#secretVersions?.stop();
     await this.#health?.close();
     this.metrics.leader.set(0);
     log.info("stopped");
@@ -309,7 +337,7 @@ export class Manager {
       mr,
       batched: rt.batched,
       now: this.#clock.now(),
-      poll: this.#poll,
+      poll: rt.poll,
       terminalRetryMs: this.#o.terminalRetryMs ?? DEFAULTS.terminalRetryMs,
     });
     // A finished deletion keeps our last write (without the finalizer) over
@@ -332,12 +360,13 @@ export class Manager {
   ): void {
     if (observation && observedFor) {
       const mr = this.#current(key);
+      const rt = this.#runtimeOf(key);
       // The heartbeat needs a reconcile to write lastCheckTime, so it skips the shortcut.
-      if (mr && !this.#o.statusHeartbeatMs) {
+      if (mr && rt && !this.#o.statusHeartbeatMs) {
         const steady = steadyPoll(
           {
             clock: this.#clock,
-            poll: this.#poll,
+            poll: rt.poll,
             connectionSecrets: this.#connectionSecrets,
             schedule: (k, at) => this.#sweeper.schedule(k, at),
             enqueue: (k) => this.queue.add(k),

@@ -4,6 +4,7 @@
 // decisions can be tested with a fake clock and no API server.
 import type { Managed } from "../api/managed.ts";
 import type { KubeObject } from "../kube/reflector.ts";
+import type { SecretVersionSource } from "../kube/secret-versions.ts";
 import type { Logger } from "../ops/logger.ts";
 import type { KubeAccess } from "../provider.ts";
 import type { ConnectionSecretWriter, EventRecorder, ManagedStore } from "../reconciler/ports.ts";
@@ -53,12 +54,26 @@ export interface Elector {
   stop(): Promise<void>;
 }
 
+/** Which Secrets exist at which resourceVersion, from a watch that starts and stops with the manager. */
+export interface SecretVersionWatch extends SecretVersionSource {
+  /** Resolves once the first list is in; until then readers fall back to their TTL caches. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ManagerKube {
   watch<T extends KubeObject>(spec: WatchSpec<T>): WatchSource<T>;
   /** Writes to managed objects; a write to an object that is gone throws ObjectGoneError. */
   managedStore(pluralOf: (mr: Managed) => string): ManagedStore;
   eventRecorder(log: Logger): EventRecorder;
-  connectionSecretWriter(): ConnectionSecretWriter;
+  /** Sees a changed or deleted connection Secret through `versions`, when given. */
+  connectionSecretWriter(versions?: SecretVersionSource): ConnectionSecretWriter;
+  /**
+   * A metadata-only Secret watch (list + watch on secrets, see deploy/rbac/rules.ts), so that Secrets
+   * read on every poll are fetched again only when they change. Optional: without it, reads go through
+   * a short TTL cache.
+   */
+  secretVersions?(spec: { namespace?: string; log: Logger }): SecretVersionWatch;
   /** Direct reads for providers; the manager puts its caches in front. */
   kubeAccess(): KubeAccess;
   leaderElector(spec: LeaderElectionSpec): Elector;

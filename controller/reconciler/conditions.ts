@@ -21,6 +21,10 @@ export const Reason = {
   ReconcileError: "ReconcileError",
   ReconcileTerminal: "ReconcileTerminal",
   Paused: "Paused",
+  /** A referenced resource is missing or not Ready: nothing is sent to the cloud until it is. */
+  ReferenceNotReady: "ReferenceNotReady",
+  /** Deleting waits: other resources still refer to this one. */
+  StillReferenced: "StillReferenced",
   // Drifted
   InSync: "InSync",
   DriftDetected: "DriftDetected",

@@ -1,9 +1,9 @@
 // The managed reconciler: the policy half of the crossplane-runtime split.
 // For one custom resource it runs, in a fixed order:
 //   paused? → policies → deletion → tenancy gate (tenancy.ts) → finalizer and
-//   external name → connect → observe → decide (decide.ts) → ownership and
-//   adoption → late-init → create | update | report | nothing → status,
-//   events, requeue.
+//   external name → references (references.ts) → connect → observe → decide
+//   (decide.ts) → ownership and adoption → late-init → create | update |
+//   report | nothing → status, events, requeue.
 // Providers only map; every decision about drift, ownership, adoption and
 // protection is made here, in decide.ts and in tenancy.ts, once, for every
 // kind, and reporting.ts words it in conditions, status.drift and events.
@@ -21,7 +21,7 @@ import { decide, decideDeletion } from "./decide.ts";
 import { toDriftFields } from "./drift-report.ts";
 import { externalNameOf } from "./external-name.ts";
 import { Pass } from "./pass.ts";
-import { isPaused, permissionsOf } from "./policies.ts";
+import { deletesInCloud, isPaused, permissionsOf } from "./policies.ts";
 import {
   type ConnectionSecretWriter,
   type EventRecorder,
@@ -29,6 +29,12 @@ import {
   ObjectGoneError,
   type TenancySource,
 } from "./ports.ts";
+import {
+  ReferenceNotReadyError,
+  type ReferenceTargets,
+  resolveReferences,
+  StillReferencedError,
+} from "./references.ts";
 import { EventReason, type ReconcileMetrics, Reporter } from "./reporting.ts";
 import { errorMessage, Step, StepError, step, TerminalCode } from "./steps.ts";
 import { type AdoptionConsent, evaluateTenancy } from "./tenancy.ts";
@@ -62,6 +68,8 @@ export interface ReconcilerDeps {
   log?: ReconcilerLog;
   /** Refresh status.drift.lastCheckTime at least this often even when nothing changed; 0 disables it. */
   statusHeartbeatMs?: number;
+  /** The other managed resources, for references; a kind that declares none needs nothing here. */
+  references?: ReferenceTargets;
   /**
    * What the administrator allows this resource (the config's tenancy fields
    * and the namespace's labels). Absent: the kind has no config kind, so every
@@ -135,10 +143,13 @@ export class ManagedReconciler {
     // administrator did not allow gets no cloud call at all.
     const adoption = this.#admit(pass);
     await step(Step.UpdateManaged, () => this.#ensureFinalizerAndName(pass));
-    // References (Step.ResolveReferences) are resolved here, before connect.
+    // Before connect: until every reference resolves, nothing is sent to the cloud.
+    const specMoved = await step(Step.ResolveReferences, () => this.#resolveReferences(pass));
     const client = await step(Step.Connect, () => this.#d.provider.connect(pass.mr, this.#d.connectContext));
     try {
-      const observation = prefetched ?? (await step(Step.Observe, () => client.observe(pass.mr)));
+      // A swept observation compared the cloud with the spec before the references moved it.
+      const fresh = specMoved ? undefined : prefetched;
+      const observation = fresh ?? (await step(Step.Observe, () => client.observe(pass.mr)));
       return await this.#act(pass, client, observation, adoption);
     } finally {
       await client.close?.();
@@ -254,9 +265,39 @@ export class ManagedReconciler {
     return { kind: "poll", ready: false, inProgress: true };
   }
 
+  /**
+   * Writes the values of the resource's references into spec.forProvider
+   * when they changed. The write bumps the generation, so the change is
+   * applied as a spec change, not counted as drift. Returns true when the
+   * spec moved. Throws ReferenceNotReadyError while a target is not Ready.
+   */
+  async #resolveReferences(pass: Pass): Promise<boolean> {
+    const decls = this.#d.kind.references;
+    if (!decls?.length || !this.#d.references) return false;
+    const r = resolveReferences(pass.mr, decls, this.#d.references);
+    if (r.kind === "waiting") throw new ReferenceNotReadyError(r.message);
+    if (r.changed.length === 0) return false;
+    const values = Object.fromEntries(r.changed.map((f) => [f, r.values[f]]));
+    pass.mr = await this.#d.store.patchForProvider(pass.mr, values);
+    pass.generation = pass.mr.metadata.generation;
+    this.#report.event(
+      pass,
+      "Normal",
+      EventReason.ResolvedReferences,
+      `Set ${r.changed.map((f) => `forProvider.${f}`).join(", ")} from ${r.from.join(", ")}`,
+    );
+    return true;
+  }
+
   async #delete(pass: Pass): Promise<ReconcileOutcome> {
     const first = decideDeletion(pass.mr, undefined);
     if (first.action === "done") return { kind: "done" };
+    // A resource others refer to stays in the cloud until they are gone (or
+    // no longer refer to it), so a referrer never breaks silently; without
+    // this, AWS would refuse some deletes (DependencyViolation) and allow
+    // others, depending on the service.
+    const referrers = deletesInCloud(pass.mr) ? (this.#d.references?.referrersOf(pass.mr) ?? []) : [];
+    if (referrers.length > 0) throw new StepError(Step.Delete, new StillReferencedError(referrers));
     if (first.action === "orphan") {
       this.#report.event(
         pass,

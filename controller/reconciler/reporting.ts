@@ -22,6 +22,8 @@ export const EventReason = {
   DeletedExternalResource: "DeletedExternalResource",
   OrphanedExternalResource: "OrphanedExternalResource",
   LateInitialized: "LateInitialized",
+  /** Values taken from referenced resources were written into the spec. */
+  ResolvedReferences: "ResolvedReferences",
 } as const;
 
 export interface ReconcileMetrics {
@@ -206,14 +208,17 @@ export class Reporter {
    */
   failed(pass: Pass, err: StepError, opts: { deleting?: boolean } = {}): string {
     const retryIn = err.retryAfterMs;
-    let message = retryIn === undefined ? err.message : `${err.message} (retrying in ${retryIn / 1000}s)`;
+    // A wait for other resources ends as soon as one of them changes (the reference fan-out); the
+    // delay is only the latest time it is looked at again.
+    const when = err.conditionReason ? `looked at again when it changes, at the latest in` : "retrying in";
+    let message = retryIn === undefined ? err.message : `${err.message} (${when} ${retryIn / 1000}s)`;
     // A deletion that cannot go on must say so, and how to give up on it:
     // the finalizer stays, because the cloud resource may still exist.
     if (opts.deleting && err.code !== TerminalCode.DeletionProtected) message += DELETION_BLOCKED;
     const previous = getCondition(pass.status.conditions, ConditionType.Synced);
     pass.setSynced({
       status: "False",
-      reason: err.terminal ? Reason.ReconcileTerminal : Reason.ReconcileError,
+      reason: err.conditionReason ?? (err.terminal ? Reason.ReconcileTerminal : Reason.ReconcileError),
       message,
     });
     // A wait the provider asked for is not a warning.

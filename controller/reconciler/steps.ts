@@ -10,13 +10,15 @@ import {
   TerminalError,
   UnresolvedReferenceError,
 } from "../provider.ts";
+import { Reason } from "./conditions.ts";
 import { ObjectGoneError } from "./ports.ts";
+import { ReferenceNotReadyError, StillReferencedError } from "./references.ts";
 
 export const Step = {
   Initialize: "initialize",
   /** Finalizer, external-name and create-succeeded annotations: writes to the custom resource itself. */
   UpdateManaged: "update managed resource",
-  /** Resolving references to other resources: the next wave fills it in. */
+  /** Resolving references to other resources (references.ts), before connect. */
   ResolveReferences: "resolve references",
   /** The tenancy gate: may this namespace use the config it names (controller/reconciler/tenancy.ts)? */
   Authorize: "authorize",
@@ -95,6 +97,8 @@ export class StepError extends Error {
   readonly code: string | undefined;
   /** The cause's own message, without the step. */
   readonly detail: string;
+  /** The Synced reason, when the cause has one of its own (a wait for references) rather than ReconcileError. */
+  readonly conditionReason: string | undefined;
 
   constructor(step: Step, cause: unknown) {
     const detail = errorMessage(cause);
@@ -104,6 +108,12 @@ export class StepError extends Error {
     this.terminal = isTerminal(cause);
     this.code = isTerminal(cause) ? cause.code : undefined;
     this.retryAfterMs = cause instanceof RetryAfterError ? cause.delayMs : undefined;
+    this.conditionReason =
+      cause instanceof ReferenceNotReadyError
+        ? Reason.ReferenceNotReady
+        : cause instanceof StillReferencedError
+          ? Reason.StillReferenced
+          : undefined;
   }
 
   get reason(): string {

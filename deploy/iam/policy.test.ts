@@ -110,6 +110,14 @@ describe("the owner-tag IAM policy", () => {
     ]);
   });
 
+  it("lets EC2 tags onto an untagged security group only during its create", () => {
+    const untagged = statementsFor("ec2:CreateTags").filter(
+      (s) => !s.Condition?.Null?.[`aws:ResourceTag/${OWNER_TAG}`],
+    );
+    assert.equal(untagged.length, 1);
+    assert.deepEqual(untagged[0]?.Condition?.StringEquals?.["ec2:CreateAction"], ["CreateSecurityGroup"]);
+  });
+
   it("reads without conditions, since Describe calls take none", () => {
     for (const a of ACTIONS.filter((x) => x.use === "read")) {
       assert.ok(

@@ -34,6 +34,8 @@ export interface IamAction {
 
 const RDS_CLIENT = "providers/aws/rds/client.ts (sdkRdsApi)";
 const ELBV2_API = "providers/aws/elbv2/api.ts (sdkElbv2Api)";
+const SUBNET_GROUP_CLIENT = "providers/aws/rds/subnet-group/client.ts (sdkSubnetGroupApi)";
+const EC2_CLIENT = "providers/aws/ec2/client.ts (sdkEc2Api)";
 
 export const ACTIONS: readonly IamAction[] = [
   // RDS: one DB instance per SqlInstance.
@@ -65,12 +67,47 @@ export const ACTIONS: readonly IamAction[] = [
   { action: "elasticloadbalancing:DeleteListener", use: "change", calledFrom: ELBV2_API },
   { action: "elasticloadbalancing:DeleteLoadBalancer", use: "change", calledFrom: ELBV2_API },
   { action: "elasticloadbalancing:DeleteTargetGroup", use: "change", calledFrom: ELBV2_API },
+  // RDS: one DB subnet group per DBSubnetGroup (AddTagsToResource and RemoveTagsFromResource above
+  // serve it too; the tags of CreateDBSubnetGroup are authorized as AddTagsToResource).
+  {
+    action: "rds:DescribeDBSubnetGroups",
+    use: "read",
+    calledFrom: `${SUBNET_GROUP_CLIENT} describe, describeMany`,
+  },
+  { action: "rds:ListTagsForResource", use: "read", calledFrom: `${SUBNET_GROUP_CLIENT} tags` },
+  { action: "rds:CreateDBSubnetGroup", use: "create", calledFrom: `${SUBNET_GROUP_CLIENT} create` },
+  { action: "rds:ModifyDBSubnetGroup", use: "change", calledFrom: `${SUBNET_GROUP_CLIENT} modify` },
+  { action: "rds:DeleteDBSubnetGroup", use: "change", calledFrom: `${SUBNET_GROUP_CLIENT} delete` },
+  // EC2: one security group and its rules per SecurityGroup.
+  { action: "ec2:DescribeSecurityGroups", use: "read", calledFrom: `${EC2_CLIENT} describeByName` },
+  { action: "ec2:CreateSecurityGroup", use: "create", calledFrom: `${EC2_CLIENT} create` },
+  // Also checked by EC2 for the TagSpecifications of CreateSecurityGroup (tag-on-create).
+  { action: "ec2:CreateTags", use: "tag", calledFrom: `${EC2_CLIENT} addTags` },
+  { action: "ec2:DeleteTags", use: "change", calledFrom: `${EC2_CLIENT} removeTags` },
+  { action: "ec2:AuthorizeSecurityGroupIngress", use: "change", calledFrom: `${EC2_CLIENT} authorize` },
+  { action: "ec2:AuthorizeSecurityGroupEgress", use: "change", calledFrom: `${EC2_CLIENT} authorize` },
+  { action: "ec2:RevokeSecurityGroupIngress", use: "change", calledFrom: `${EC2_CLIENT} revoke` },
+  { action: "ec2:RevokeSecurityGroupEgress", use: "change", calledFrom: `${EC2_CLIENT} revoke` },
+  {
+    action: "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    use: "change",
+    calledFrom: `${EC2_CLIENT} updateDescriptions`,
+  },
+  {
+    action: "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    use: "change",
+    calledFrom: `${EC2_CLIENT} updateDescriptions`,
+  },
+  { action: "ec2:DeleteSecurityGroup", use: "change", calledFrom: `${EC2_CLIENT} delete` },
   // Resource Groups Tagging: finds a LoadBalancer's target groups by its uid tag when its status may
   // not name them all (a create whose answer was lost), and before a delete.
   { action: "tag:GetResources", use: "read", calledFrom: `${ELBV2_API} targetGroupArnsByUid` },
-  // EC2: no provider calls it yet. A kind that does (security groups) adds its actions here, and
-  // deploy/iam/policy.test.ts fails until it does.
 ];
+
+/** The EC2 creates whose TagSpecifications EC2 authorizes as CreateTags, named by ec2:CreateAction. */
+const EC2_CREATE_ACTIONS = ACTIONS.filter((a) => a.use === "create" && a.action.startsWith("ec2:"))
+  .map((a) => a.action.slice("ec2:".length))
+  .sort();
 
 /** The ELBv2 creates whose tags ELB authorizes as AddTags, named by elasticloadbalancing:CreateAction. */
 const ELB_CREATE_ACTIONS = ACTIONS.filter(
@@ -151,6 +188,18 @@ export function ownerTagPolicy(actions: readonly IamAction[] = ACTIONS): PolicyD
       Resource: "*",
       Condition: {
         StringEquals: { "elasticloadbalancing:CreateAction": ELB_CREATE_ACTIONS },
+        ...requestTagged,
+      },
+    },
+    // EC2 names the create a tag-on-create belongs to (ec2:CreateAction), as ELB does: tags go onto a
+    // new security group only in its create call, never onto an existing untagged one.
+    {
+      Sid: "Ec2TagOnCreate",
+      Effect: "Allow",
+      Action: of("tag", "ec2:"),
+      Resource: "*",
+      Condition: {
+        StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS },
         ...requestTagged,
       },
     },

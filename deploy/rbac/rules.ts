@@ -6,13 +6,13 @@
 // is missing fails test/e2e/chart-rbac.test.ts, which runs the controller under the chart's
 // ServiceAccount token and reconciles a SqlInstance to Ready.
 //
-// The rules follow the registry (providers/index.ts, AWS.crds), so a new managed kind gets its rules by
+// The rules follow the registry (providers/index.ts, ALL.crds: every registry), so a new managed kind gets its rules by
 // being registered there. Kinds of another API group get rules for that group.
 
 import type { KindDefinition } from "../../controller/api/index.ts";
 import { DEFAULTS } from "../../controller/manager/defaults.ts";
 import { crdFor } from "../../crds/generate.ts";
-import { AWS } from "../../providers/index.ts";
+import { ALL } from "../../providers/index.ts";
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -39,7 +39,7 @@ function byGroup(kinds: readonly KindDefinition[]): Map<string, KindDefinition[]
  */
 export function clusterRules(): PolicyRule[] {
   const rules: PolicyRule[] = [];
-  for (const [group, kinds] of byGroup(AWS.crds)) {
+  for (const [group, kinds] of byGroup(ALL.crds)) {
     const managed = kinds.filter((k) => k.managed).map((k) => k.plural);
     const readOnly = kinds.filter((k) => !k.managed).map((k) => k.plural);
     if (managed.length > 0) {
@@ -72,15 +72,25 @@ export function clusterRules(): PolicyRule[] {
     // password Secrets named by a resource (providers/aws/shared/connection.ts, rds/password.ts).
     // create + update: generated passwords and connection Secrets, next to each resource
     // (controller/kube/secrets.ts upsertOwnedSecret: create, or a PUT of the whole Secret).
-    // No list or watch: the controller cannot enumerate Secrets, it reads only the ones it is named.
-    // A watch-backed Secret cache would need list + watch here, and with them the controller could read
-    // every Secret in the cluster (RBAC cannot limit a list by name or label); such a cache should watch
-    // only Secrets it labels itself, and this comment must then say so.
-    // No delete either. Under OwnerReferencesPermissionEnforcement, adding an ownerReference to a Secret
+    // list + watch: the metadata-only Secret watch (controller/kube/secret-versions.ts, started by the
+    // Manager), which tells CachedKubeAccess (controller/cached-kube-access.ts) and the connection-secret
+    // writer when a Secret changed, so a password or credentials Secret is fetched once per
+    // resourceVersion rather than once per poll (10,000 SqlInstances at a 20 s poll: 500 GETs a second).
+    // What this widens: with get alone the controller reads only Secrets whose names it is given; with
+    // list it can enumerate every Secret in its scope (cluster-wide, or run.namespace's), data included,
+    // since RBAC cannot grant metadata without data nor narrow a list by name or label. Why that is
+    // acceptable: the controller asks for PartialObjectMetadata only and keeps name, namespace, uid and
+    // resourceVersion (no data, labels or annotations reach its memory or its logs); it already holds
+    // get on every Secret and create/update on them, so a stolen token gains enumeration, not new write
+    // power; and both peers grant as much (ACK rds-controller's ClusterRole: get, list, patch, watch on
+    // secrets; Crossplane's core ClusterRole: get, list, watch, create, update). An administrator who refuses it binds these rules without list and
+    // watch (rbac.create=false): the watch is then refused (logged, retried with backoff) and reads fall
+    // back to one GET per poll behind a 5 s cache. A single-namespace install watches that namespace only.
+    // No delete. Under OwnerReferencesPermissionEnforcement, adding an ownerReference to a Secret
     // that already exists (upsertOwnedSecret taking over an empty Secret that no one controls) is allowed
     // only to whom may delete it; that rare path is then refused and reported (Synced=False), which is
     // better than letting the controller delete any Secret in the cluster.
-    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update"] },
+    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create", "update"] },
     // create + patch: Events on each resource, in its namespace; repeats are patched to bump their
     // count (controller/kube/events.ts KubeEventSink).
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
@@ -112,7 +122,7 @@ export function tenantViewRules(): PolicyRule[] {
 }
 
 function managedByGroup(): [string, string[]][] {
-  return [...byGroup(AWS.crds)]
+  return [...byGroup(ALL.crds)]
     .map(([group, kinds]): [string, string[]] => [group, kinds.filter((k) => k.managed).map((k) => k.plural)])
     .filter(([, plurals]) => plurals.length > 0);
 }
@@ -123,7 +133,7 @@ function managedByGroup(): [string, string[]][] {
  * exists is a patch.
  */
 export function crdRules(): PolicyRule[] {
-  const names = AWS.crds.map((k) => (crdFor(k) as { metadata: { name: string } }).metadata.name);
+  const names = ALL.crds.map((k) => (crdFor(k) as { metadata: { name: string } }).metadata.name);
   return [
     {
       apiGroups: ["apiextensions.k8s.io"],

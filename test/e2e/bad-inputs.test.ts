@@ -15,13 +15,17 @@
 //   good resource to Ready afterwards.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
+import { DBSubnetGroupKind } from "../../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
+import { SecurityGroupKind } from "../../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind } from "../../apis/aws/v1alpha1/sqlinstance.ts";
 import type { Managed } from "../../controller/api/index.ts";
+import type { KindDefinition } from "../../controller/api/kind.ts";
 import { EMULATOR_CREDENTIALS } from "../../localstack/seed.ts";
 import { installAwsProviderConfig } from "../support/aws.ts";
 import { AwsFaultProxy } from "../support/aws-fault-proxy.ts";
@@ -30,6 +34,7 @@ import {
   type AnsweredEntry,
   CATALOGUE,
   census,
+  type ManagedCatalogueKind,
   type RejectedEntry,
 } from "../support/bad-inputs/index.ts";
 import { SQL_BASE } from "../support/bad-inputs/sqlinstance.ts";
@@ -46,10 +51,11 @@ import { type KubeResponse, kubeRequest } from "../support/kube-http.ts";
 import { ShippedController } from "../support/shipped-controller.ts";
 
 const API = `/apis/${GROUP}/${VERSION}`;
-const PLURALS = {
-  SqlInstance: "sqlinstances",
-  LoadBalancer: "loadbalancers",
-  ProviderConfig: "providerconfigs",
+const KINDS: Record<ManagedCatalogueKind, KindDefinition> = {
+  SqlInstance: SqlInstanceKind,
+  LoadBalancer: LoadBalancerKind,
+  SecurityGroup: SecurityGroupKind,
+  DBSubnetGroup: DBSubnetGroupKind,
 };
 /** How long the controller is watched after the last answer, for calls that should not come. */
 const WINDOW_MS = 20_000;
@@ -107,7 +113,7 @@ describe("the catalogue of bad inputs", { timeout: 15 * 60_000 }, () => {
     const path = (e: RejectedEntry) =>
       e.kind === "ProviderConfig"
         ? `${API}/providerconfigs`
-        : `${API}/namespaces/${ns.name}/${PLURALS[e.kind]}`;
+        : `${API}/namespaces/${ns.name}/${KINDS[e.kind].plural}`;
     const body = (e: RejectedEntry, name: string) => ({
       apiVersion: `${GROUP}/${VERSION}`,
       kind: e.kind,
@@ -177,16 +183,15 @@ describe("the catalogue of bad inputs", { timeout: 15 * 60_000 }, () => {
       e: AnsweredEntry;
       c: AnswerContext;
       proxy: AwsFaultProxy;
-      kind: "SqlInstance" | "LoadBalancer";
+      kind: ManagedCatalogueKind;
       callsAtAnswer?: number;
     }[] = [];
     let controller: ShippedController;
     const health: number[] = [];
     /** Every managed object made here, to let go of at the end. */
-    const made: { kind: "SqlInstance" | "LoadBalancer"; name: string }[] = [];
+    const made: { kind: ManagedCatalogueKind; name: string }[] = [];
 
-    const objects = (kind: "SqlInstance" | "LoadBalancer") =>
-      new Objects(kind === "SqlInstance" ? SqlInstanceKind : LoadBalancerKind, ns.name);
+    const objects = (kind: ManagedCatalogueKind) => new Objects(KINDS[kind], ns.name);
 
     async function providerConfig(name: string, spec: Record<string, unknown>) {
       await custom.createClusterCustomObject({
@@ -212,6 +217,7 @@ describe("the catalogue of bad inputs", { timeout: 15 * 60_000 }, () => {
       });
       const rds = new RDSClient(awsClientConfig());
       const elb = new ElasticLoadBalancingV2Client(awsClientConfig());
+      const ec2 = new EC2Client(awsClientConfig());
       const goodConfig = (endpoint: string) => ({
         region: awsRegion(),
         endpoint,
@@ -238,6 +244,7 @@ describe("the catalogue of bad inputs", { timeout: 15 * 60_000 }, () => {
           region: awsRegion(),
           rds,
           elb,
+          ec2,
         };
         for (const s of e.secrets?.(c) ?? []) {
           await core.createNamespacedSecret({
@@ -326,12 +333,12 @@ describe("the catalogue of bad inputs", { timeout: 15 * 60_000 }, () => {
         assert.equal(synced?.reason, e.expect.reason);
         assert.match(synced?.message ?? "", e.expect.message);
         const events = await o.events(run.c.name);
+        const type = e.expect.eventType ?? "Warning";
         assert.ok(
           events.some(
-            (ev) =>
-              ev.type === "Warning" && ev.reason === e.expect.event && e.expect.message.test(ev.message),
+            (ev) => ev.type === type && ev.reason === e.expect.event && e.expect.message.test(ev.message),
           ),
-          `no Warning Event ${e.expect.event}: ${JSON.stringify(events)}`,
+          `no ${type} Event ${e.expect.event}: ${JSON.stringify(events)}`,
         );
         const { calls, callsByAction } = run.proxy.stats();
         const story = () =>

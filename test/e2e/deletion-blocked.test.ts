@@ -102,9 +102,16 @@ describe("a deletion that cannot go on says why", { timeout: 240_000 }, () => {
     const mr = await waitFor(() => sql.get(name), {
       what: `${name}'s deletion to be reported as blocked (${message})`,
       timeoutMs: 30_000,
+      // The deletion's own report: a poll that ran just before the delete may have reported the same
+      // failure without the deletion's words.
       until: (m) => {
         const c = condition(m, "Synced");
-        return c?.status === "False" && c.reason === reason && message.test(c.message ?? "");
+        return (
+          c?.status === "False" &&
+          c.reason === reason &&
+          message.test(c.message ?? "") &&
+          (c.message ?? "").includes("the deletion waits")
+        );
       },
     });
     const synced = condition(mr, "Synced")?.message ?? "";

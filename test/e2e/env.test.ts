@@ -1,14 +1,15 @@
 // `setpoint env` as a new user runs it: it starts its own kube-apiserver and moto, applies a
 // ProviderConfig for that emulator, and prints how to use them. Following the printed steps (the
 // KUBECONFIG, the controller, examples/sqlinstance.yaml) must give a Ready SqlInstance without
-// editing anything; Ctrl-C stops everything and removes the control plane's files.
+// editing anything; with --chart it also installs the Helm chart into its apiserver; Ctrl-C stops
+// everything and removes the control plane's files.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
 import { SqlInstanceKind } from "../../apis/aws/v1alpha1/sqlinstance.ts";
@@ -19,11 +20,15 @@ import { ROOT } from "../../scripts/bundle.ts";
 import { Objects } from "../support/engine.ts";
 import { waitFor } from "../support/env.ts";
 import { fastRunEnv, waitUntilReady } from "../support/roundtrip.ts";
+import { needTool, skipUnless } from "../support/tools.ts";
+
+// Only asked for when the test run could build helm, so the rest of the file runs without it.
+const helmTool = needTool("helm");
 
 describe("setpoint env", { timeout: 5 * 60_000 }, () => {
   let work: string;
   let env: ManagedProcess;
-  let printed: { kubeconfig: string; endpoint: string };
+  let printed: { kubeconfig: string; endpoint: string; chart?: string };
   let kc: KubeConfig;
 
   before(async () => {
@@ -31,7 +36,7 @@ describe("setpoint env", { timeout: 5 * 60_000 }, () => {
     env = spawnManaged({
       name: "setpoint env",
       command: process.execPath,
-      args: ["--import", "tsx", join(ROOT, "cli", "main.ts"), "env"],
+      args: ["--import", "tsx", join(ROOT, "cli", "main.ts"), "env", ...(helmTool.path ? ["--chart"] : [])],
       cwd: ROOT,
       logPath: join(work, "env.log"),
     });
@@ -43,7 +48,11 @@ describe("setpoint env", { timeout: 5 * 60_000 }, () => {
     const kubeconfig = /^\s*export KUBECONFIG=(\S+)$/m.exec(out)?.[1];
     const endpoint = /^\s*AWS emulator\s+(\S+)/m.exec(out)?.[1];
     assert.ok(kubeconfig && endpoint, `no KUBECONFIG or emulator endpoint in:\n${out}`);
-    printed = { kubeconfig, endpoint };
+    printed = {
+      kubeconfig,
+      endpoint,
+      chart: /^\s*Helm chart\s+(.*)\n\s+(.*)$/m.exec(out)?.slice(1).join("\n"),
+    };
     kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
   });
@@ -65,6 +74,25 @@ describe("setpoint env", { timeout: 5 * 60_000 }, () => {
     assert.ok(ref, "the ProviderConfig names no credentials Secret");
     const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret(ref);
     assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ["aws_access_key_id", "aws_secret_access_key"]);
+  });
+
+  it("installs the Helm chart into its apiserver when asked with --chart", {
+    skip: skipUnless(helmTool),
+  }, async () => {
+    assert.match(
+      printed.chart ?? "",
+      /^release setpoint in namespace setpoint-system/,
+      `printed: ${printed.chart}`,
+    );
+    const deployment = /Deployment\/([a-z0-9-]+)/.exec(printed.chart ?? "")?.[1];
+    assert.ok(deployment, `the printed chart objects name no Deployment: ${printed.chart}`);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const d = await apps.readNamespacedDeployment({ name: deployment, namespace: "setpoint-system" });
+    assert.equal(d.spec?.replicas, 2);
+    const sa = d.spec?.template.spec?.serviceAccountName ?? "";
+    await kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedServiceAccount({ name: sa, namespace: "setpoint-system" });
   });
 
   it("serves the printed steps: the controller on its KUBECONFIG makes examples/sqlinstance.yaml Ready", async () => {

@@ -1,8 +1,8 @@
 // The shipped IAM policies (deploy/iam/), enforced by moto: a moto of this file's own with IAM
 // authorisation on (test/support/iam-moto.ts), where the controller runs with the access key of a user
 // that has only the policy under test. Under each shipped policy it passes a whole life cycle for a
-// SqlInstance and a LoadBalancer: create, drift made behind its back (by an administrator's key)
-// corrected, delete. A policy without one action it calls fails.
+// SqlInstance, a LoadBalancer, a SecurityGroup and a DBSubnetGroup: create, drift made behind its back
+// (by an administrator's key) corrected, delete. A policy without one action it calls fails.
 //
 // What moto checks, and what it does not (moto/iam/access_control.py): it checks the signature, the
 // access key, each statement's Action (with wildcards) and an explicit Deny. It checks the Resource
@@ -14,18 +14,28 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
   ModifyLoadBalancerAttributesCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
+  AddTagsToResourceCommand,
   CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSubnetGroupsCommand,
+  ListTagsForResourceCommand,
   ModifyDBInstanceCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
+import { DBSubnetGroupKind } from "../../apis/aws/v1alpha1/dbsubnetgroup.ts";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
+import { SecurityGroupKind } from "../../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind } from "../../apis/aws/v1alpha1/sqlinstance.ts";
 import type { Manager } from "../../controller/manager/index.ts";
 import { ACTIONS, basePolicy, ownerTagPolicy } from "../../deploy/iam/policy.ts";
@@ -34,13 +44,17 @@ import {
   SEED_REGION,
   SEED_SECURITY_GROUP_ID,
   SEED_SUBNET_IDS,
+  SEED_VPC_ID,
 } from "../../localstack/seed.ts";
+import { deriveGroupName } from "../../providers/aws/ec2/index.ts";
 import { deriveLoadBalancerName } from "../../providers/aws/elbv2/index.ts";
 import { deriveIdentifier } from "../../providers/aws/rds/index.ts";
+import { deriveSubnetGroupName } from "../../providers/aws/rds/subnet-group/index.ts";
 import { installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, Objects } from "../support/engine.ts";
 import { uniqueName, useNamespace, waitFor } from "../support/env.ts";
 import { type AccessKey, type IamMoto, startIamMoto } from "../support/iam-moto.ts";
+import { ruleLines } from "../support/stack.ts";
 
 const IDLE_TIMEOUT = "idle_timeout.timeout_seconds";
 /** The actions the "no-modify" user's policy lacks: one per service. */
@@ -70,6 +84,20 @@ const lbSpec = (config: string) => ({
   },
 });
 
+const sgSpec = (config: string) => ({
+  providerConfigRef: { name: config },
+  forProvider: {
+    vpcId: SEED_VPC_ID,
+    description: "iam test group",
+    ingress: [{ protocol: "tcp", fromPort: 5432, cidrBlocks: ["10.42.0.0/16"] }],
+  },
+});
+
+const dsgSpec = (config: string) => ({
+  providerConfigRef: { name: config },
+  forProvider: { description: "iam test subnets", subnetIds: [...SEED_SUBNET_IDS], tags: { team: "iam" } },
+});
+
 describe("the controller under the shipped IAM policies, on a moto that enforces IAM", {
   timeout: 300_000,
 }, () => {
@@ -78,6 +106,7 @@ describe("the controller under the shipped IAM policies, on a moto that enforces
   const keys: Record<string, AccessKey> = {};
   let rds: RDSClient;
   let elb: ElasticLoadBalancingV2Client;
+  let ec2: EC2Client;
   let manager: Manager;
   const configs = {
     base: uniqueName("iam-base"),
@@ -101,6 +130,7 @@ describe("the controller under the shipped IAM policies, on a moto that enforces
     const admin = { region: SEED_REGION, endpoint: moto.endpoint, credentials: keys.admin!, maxAttempts: 1 };
     rds = new RDSClient(admin);
     elb = new ElasticLoadBalancingV2Client(admin);
+    ec2 = new EC2Client(admin);
     for (const [variant, config] of Object.entries(configs)) {
       await installAwsProviderConfig(config, { endpoint: moto.endpoint, credentials: keys[variant]! });
     }
@@ -171,6 +201,64 @@ describe("the controller under the shipped IAM policies, on a moto that enforces
     assert.ok(!left.some((lb) => lb.LoadBalancerName === lbName), `${lbName} was deleted`);
   }
 
+  async function sgLifeCycle(config: string, name: string): Promise<void> {
+    const sgs = new Objects(SecurityGroupKind, ns.name);
+    const groupName = deriveGroupName(ns.name, name);
+    const group = () =>
+      ec2
+        .send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: "vpc-id", Values: [SEED_VPC_ID] },
+              { Name: "group-name", Values: [groupName] },
+            ],
+          }),
+        )
+        .then((o) => o.SecurityGroups?.[0]);
+    await sgs.create(name, sgSpec(config));
+    await sgs.waitForCondition(name, "Ready", "True", { timeoutMs: 60_000 });
+    const groupId = (await group())?.GroupId;
+    assert.ok(groupId);
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
+    await waitFor(group, {
+      what: `${groupName}'s out-of-band ssh rule to be removed`,
+      until: (g) => ruleLines(g?.IpPermissions).join() === "tcp/5432-5432 10.42.0.0/16",
+      timeoutMs: 60_000,
+    });
+    await sgs.delete(name);
+    await sgs.waitUntilGone(name, 60_000);
+    assert.equal(await group(), undefined, `${groupName} was deleted`);
+  }
+
+  async function dsgLifeCycle(config: string, name: string): Promise<void> {
+    const nets = new Objects(DBSubnetGroupKind, ns.name);
+    const groupName = deriveSubnetGroupName(ns.name, name);
+    const group = () =>
+      rds
+        .send(new DescribeDBSubnetGroupsCommand({}))
+        .then((o) => o.DBSubnetGroups?.find((g) => g.DBSubnetGroupName === groupName));
+    await nets.create(name, dsgSpec(config));
+    await nets.waitForCondition(name, "Ready", "True", { timeoutMs: 60_000 });
+    const arn = (await group())?.DBSubnetGroupArn;
+    assert.ok(arn);
+    await rds.send(
+      new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: "team", Value: "other" }] }),
+    );
+    await waitFor(() => rds.send(new ListTagsForResourceCommand({ ResourceName: arn })), {
+      what: `${groupName}'s team tag to be set back`,
+      until: (o) => o.TagList?.find((t) => t.Key === "team")?.Value === "iam",
+      timeoutMs: 60_000,
+    });
+    await nets.delete(name);
+    await nets.waitUntilGone(name, 60_000);
+    assert.equal(await group(), undefined, `${groupName} was deleted`);
+  }
+
   for (const [variant, file] of [
     ["base", "setpoint-policy.json"],
     ["ownerTags", "setpoint-policy-owner-tags.json"],
@@ -180,6 +268,12 @@ describe("the controller under the shipped IAM policies, on a moto that enforces
     });
     it(`under ${file}: creates, corrects drift on and deletes a LoadBalancer`, async () => {
       await lbLifeCycle(configs[variant], `lb-${variant.toLowerCase()}`);
+    });
+    it(`under ${file}: creates, corrects a rule added to and deletes a SecurityGroup`, async () => {
+      await sgLifeCycle(configs[variant], `sg-${variant.toLowerCase()}`);
+    });
+    it(`under ${file}: creates, corrects a tag changed on and deletes a DBSubnetGroup`, async () => {
+      await dsgLifeCycle(configs[variant], `net-${variant.toLowerCase()}`);
     });
   }
 

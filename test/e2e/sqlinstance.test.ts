@@ -25,7 +25,14 @@ import { REDACT_PATHS } from "../../controller/ops/logger.ts";
 import { deriveIdentifier, sqlInstanceProvider } from "../../providers/aws/rds/index.ts";
 import { CREDENTIALS_NAMESPACE, installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, Objects } from "../support/engine.ts";
-import { awsClientConfig, testKubeConfig, uniqueName, useNamespace, waitFor } from "../support/env.ts";
+import {
+  awsClientConfig,
+  rejection,
+  testKubeConfig,
+  uniqueName,
+  useNamespace,
+  waitFor,
+} from "../support/env.ts";
 
 const rds = new RDSClient(awsClientConfig());
 const core = testKubeConfig().makeApiClient(CoreV1Api);
@@ -82,21 +89,6 @@ async function writePasswordSecret(namespace: string, name: string, password: st
     const replaced = await core.replaceNamespacedSecret({ namespace, name, body });
     return replaced.metadata?.resourceVersion ?? "";
   }
-}
-
-/** The API server's message for a request it refused; fails when it accepted the request. */
-async function rejection(request: Promise<unknown>): Promise<string> {
-  try {
-    await request;
-  } catch (err) {
-    const body = (err as { body?: unknown }).body;
-    try {
-      return String((JSON.parse(String(body)) as { message?: string }).message);
-    } catch {
-      return String(body ?? err);
-    }
-  }
-  assert.fail("the API server accepted the request");
 }
 
 /** A pino logger like createLogger()'s (same redaction), whose lines the test can read. */

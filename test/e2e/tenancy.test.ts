@@ -11,9 +11,18 @@
 // - A namespace outside the ProviderConfig's namespaceSelector: refused with no cloud call at all,
 //   and admitted again once its labels change.
 // - Observe-only adoption: reported, nothing written to the cloud.
-// - A reference naming another namespace: rejected at admission.
+// - A tenant names an existing, untagged security group: refused, its rules and tags untouched; with
+//   adoption allowed, taken over; Observe-only, reported without a write.
+// - A reference naming another namespace (a Secret, a DBSubnetGroup, a SecurityGroup): rejected at
+//   admission. (That a selector chooses only in its own namespace is a unit test of the resolver:
+//   these engines each watch one namespace, so another's objects are never in their caches anyway.)
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  type SecurityGroup,
+} from "@aws-sdk/client-ec2";
 import {
   CreateDBInstanceCommand,
   type DBInstance,
@@ -22,6 +31,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { LoadBalancerKind } from "../../apis/aws/v1alpha1/loadbalancer.ts";
+import { SecurityGroupKind } from "../../apis/aws/v1alpha1/securitygroup.ts";
 import { SqlInstanceKind, type SqlInstanceObservation } from "../../apis/aws/v1alpha1/sqlinstance.ts";
 import { Annotations, FINALIZER, type Managed, Tags } from "../../controller/api/index.ts";
 import type { Manager, ManagerOptions } from "../../controller/manager/index.ts";
@@ -32,12 +42,14 @@ import {
   awsClientConfig,
   awsEndpoint,
   SEED_DB_SUBNET_GROUP,
+  SEED_VPC_ID,
   testKubeConfig,
   uniqueName,
   useNamespace,
   waitFor,
 } from "../support/env.ts";
 import { kubeRequest } from "../support/kube-http.ts";
+import { ec2, ruleLines, securityGroupNamed } from "../support/stack.ts";
 
 const rds = new RDSClient(awsClientConfig());
 const core = testKubeConfig().makeApiClient(CoreV1Api);
@@ -172,6 +184,45 @@ function useTenant(
     get sql(): Objects {
       objects ??= new Objects(SqlInstanceKind, ns.name);
       return objects;
+    },
+    get sgs(): Objects {
+      return new Objects(SecurityGroupKind, ns.name);
+    },
+  };
+}
+
+function groupTags(g: SecurityGroup | undefined): Record<string, string> {
+  return Object.fromEntries((g?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+/** A security group made outside setpoint, with one ssh rule and a team tag, and no setpoint tags. */
+async function existingGroup(name: string): Promise<string> {
+  const made = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: name,
+      Description: "made by hand",
+      VpcId: SEED_VPC_ID,
+      TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: "team", Value: "legacy" }] }],
+    }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: made.GroupId,
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "10.0.0.0/8" }] }],
+    }),
+  );
+  return made.GroupId ?? "";
+}
+
+/** The SecurityGroup spec a tenant would write to take over a group: postgres only, not ssh. */
+function groupTakeoverSpec(config: string, policies?: string[]): Record<string, unknown> {
+  return {
+    providerConfigRef: { name: config },
+    ...(policies ? { managementPolicies: policies } : {}),
+    forProvider: {
+      vpcId: SEED_VPC_ID,
+      description: "made by hand",
+      ingress: [{ protocol: "tcp", fromPort: 5432, cidrBlocks: ["10.42.0.0/16"] }],
     },
   };
 }
@@ -430,6 +481,94 @@ describe("a namespace outside the ProviderConfig's namespaceSelector", { timeout
   });
 });
 
+describe("a tenant naming an existing untagged security group", { timeout: 180_000 }, () => {
+  // The default ProviderConfig: adoption Forbid.
+  const t = useTenant("sg-takeover", {});
+  const legacy = uniqueName("legacy-sg");
+
+  before(async () => {
+    await existingGroup(legacy);
+  });
+
+  it("is refused with AdoptionNotAllowed, and the group keeps its rules and tags: nothing is written", async () => {
+    await t.sgs.create("db", groupTakeoverSpec(t.config), { [Annotations.externalName]: legacy });
+    const mr = await t.sgs.waitForCondition("db", "Synced", "False", { reason: "ReconcileTerminal" });
+    assert.match(
+      condition(mr, "Synced")?.message ?? "",
+      new RegExp(
+        `AdoptionNotAllowed: SecurityGroup ${legacy} already exists in the cloud and carries no setpoint owner tags`,
+      ),
+    );
+    const events = await t.sgs.events("db");
+    assert.ok(
+      events.some((e) => e.type === "Warning" && e.reason === "CannotManageExternalResource"),
+      JSON.stringify(events),
+    );
+    await sleep(SEVERAL_POLLS_MS);
+    const group = await securityGroupNamed(legacy);
+    assert.deepEqual(
+      ruleLines(group?.IpPermissions),
+      ["tcp/22-22 10.0.0.0/8"],
+      "the ssh rule is still there",
+    );
+    assert.deepEqual(groupTags(group), { team: "legacy" }, "not tagged: tagging is a change");
+    assert.equal(t.proxy.stats().mutatingCalls, 0, JSON.stringify(t.proxy.stats().callsByAction));
+  });
+
+  it("deleting it removes only the finalizer: the group stays in EC2", async () => {
+    await t.sgs.delete("db");
+    await t.sgs.waitUntilGone("db");
+    assert.ok(await securityGroupNamed(legacy), "the group was deleted");
+    assert.equal(t.proxy.stats().mutatingCalls, 0, JSON.stringify(t.proxy.stats().callsByAction));
+  });
+});
+
+describe("a security group adoption the ProviderConfig allows", { timeout: 180_000 }, () => {
+  const t = useTenant("sg-adopt", { spec: { adoption: { policy: "Allow" } } });
+  const legacy = uniqueName("legacy-sg");
+  const watched = uniqueName("watched-sg");
+
+  before(async () => {
+    await existingGroup(legacy);
+    await existingGroup(watched);
+  });
+
+  it("Observe-only, reports the differences as drift and writes nothing to EC2", async () => {
+    await t.sgs.create("ro", groupTakeoverSpec(t.config, ["Observe"]), {
+      [Annotations.externalName]: watched,
+    });
+    const mr = await t.sgs.waitForCondition("ro", "Drifted", "True");
+    const paths = (mr.status?.drift?.fields ?? []).map((f) => f.path);
+    assert.ok(paths.includes("forProvider.ingress[tcp/22 from 10.0.0.0/8]"), JSON.stringify(paths));
+    await sleep(SEVERAL_POLLS_MS);
+    const group = await securityGroupNamed(watched);
+    assert.deepEqual(ruleLines(group?.IpPermissions), ["tcp/22-22 10.0.0.0/8"]);
+    assert.deepEqual(groupTags(group), { team: "legacy" });
+    assert.equal(t.proxy.stats().mutatingCalls, 0, JSON.stringify(t.proxy.stats().callsByAction));
+  });
+
+  it("takes the group over: tags it and makes its rules the spec's", async () => {
+    await t.sgs.create("db", groupTakeoverSpec(t.config), { [Annotations.externalName]: legacy });
+    await t.sgs.waitForCondition("db", "Ready", "True", { timeoutMs: 60_000 });
+    const group = await waitFor(() => securityGroupNamed(legacy), {
+      what: "the ssh rule to be replaced by the spec's",
+      until: (g) => ruleLines(g?.IpPermissions).join() === "tcp/5432-5432 10.42.0.0/16",
+    });
+    const mr = await t.sgs.get("db");
+    assert.equal(groupTags(group)[Tags.owner], `${t.ns.name}/db`);
+    assert.equal(groupTags(group)[Tags.uid], mr?.metadata.uid);
+  });
+
+  it("being its owner now, deletes it with the custom resource; the Observe-only one stays", async () => {
+    await t.sgs.delete("db");
+    await t.sgs.waitUntilGone("db", 60_000);
+    assert.equal(await securityGroupNamed(legacy), undefined, "the adopted group is gone");
+    await t.sgs.delete("ro");
+    await t.sgs.waitUntilGone("ro");
+    assert.ok(await securityGroupNamed(watched), "the observed group stays");
+  });
+});
+
 describe("a reference to another namespace", () => {
   const ns = useNamespace("refs");
 
@@ -470,6 +609,42 @@ describe("a reference to another namespace", () => {
       spec: {
         writeConnectionSecretToRef: { name: "conn", namespace: "kube-system" },
         forProvider: { subnets: ["subnet-1", "subnet-2"] },
+      },
+    },
+    {
+      name: "a SqlInstance's DBSubnetGroup in another namespace",
+      kind: SqlInstanceKind,
+      spec: {
+        forProvider: {
+          engine: "postgres",
+          instanceClass: "db.t3.micro",
+          allocatedStorage: 20,
+          masterUsername: "app",
+          dbSubnetGroupNameRef: { name: "shared-subnets", namespace: "platform" },
+        },
+      },
+    },
+    {
+      name: "a SqlInstance's SecurityGroup in another namespace",
+      kind: SqlInstanceKind,
+      spec: {
+        forProvider: {
+          engine: "postgres",
+          instanceClass: "db.t3.micro",
+          allocatedStorage: 20,
+          masterUsername: "app",
+          vpcSecurityGroupIdRefs: [{ name: "db" }, { name: "shared-db", namespace: "platform" }],
+        },
+      },
+    },
+    {
+      name: "a LoadBalancer's SecurityGroup in another namespace",
+      kind: LoadBalancerKind as unknown as typeof SqlInstanceKind,
+      spec: {
+        forProvider: {
+          subnets: ["subnet-1", "subnet-2"],
+          securityGroupRefs: [{ name: "web", namespace: "platform" }],
+        },
       },
     },
   ];

@@ -6,7 +6,7 @@ import { GROUP, VERSION } from "../../apis/aws/v1alpha1/common.ts";
 import { PROVIDER_CONFIG_PLURAL } from "../../apis/aws/v1alpha1/providerconfig.ts";
 import type { Manager, ManagerOptions } from "../../controller/manager/index.ts";
 import { EMULATOR_CREDENTIALS } from "../../localstack/seed.ts";
-import { AWS } from "../../providers/index.ts";
+import { ALL, AWS } from "../../providers/index.ts";
 import { installKinds, startEngine } from "./engine.ts";
 import { awsEndpoint, awsRegion, testKubeConfig } from "./env.ts";
 
@@ -28,7 +28,7 @@ export async function installAwsProviderConfig(
   } = {},
 ): Promise<void> {
   const kc = testKubeConfig();
-  await installKinds(kc, AWS.crds);
+  await installKinds(kc, ALL.crds);
   const core = kc.makeApiClient(CoreV1Api);
   const secretName = `${name}-aws-credentials`;
   const secret = {

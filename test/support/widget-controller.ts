@@ -10,8 +10,8 @@
 //   WIDGET_POLL_MS / WIDGET_CONVERGING_MS / WIDGET_CONCURRENCY / WIDGET_QPS
 // It prints one JSON line per event on stdout: {"event":"ready","metrics":"host:port"},
 // {"event":"leading"}, {"event":"update","name":...,"at":ms}.
-import { KubeConfig } from "@kubernetes/client-node";
 import { registerKind } from "../../controller/api/index.ts";
+import { loadKubeClient } from "../../controller/kube/client.ts";
 import { kubeClients, Manager } from "../../controller/manager/index.ts";
 import { createLogger } from "../../controller/ops/logger.ts";
 import { MemoryProvider, WidgetKind } from "./memory-provider.ts";
@@ -19,8 +19,8 @@ import { MemoryProvider, WidgetKind } from "./memory-provider.ts";
 const env = process.env;
 const emit = (obj: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(env.KUBECONFIG ?? "");
+// The controller's own client, as `setpoint run` builds it (no client-node).
+const kubeConfig = await loadKubeClient({ path: env.KUBECONFIG ?? "" });
 const provider = new MemoryProvider();
 const updates = provider.cloud.updates;
 const push = updates.push.bind(updates);

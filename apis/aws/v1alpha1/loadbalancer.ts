@@ -3,7 +3,9 @@
 // purpose (no unions, no transforms): the CRD is generated from it, and the
 // rules zod cannot express are CEL rules the API server enforces.
 import { z } from "zod";
+import { localReference, localSelector } from "../../../controller/api/index.ts";
 import { defineAwsKind, TagMap } from "./common.ts";
+import { SECURITY_GROUP_KIND } from "./securitygroup.ts";
 
 export const LOAD_BALANCER_KIND = "LoadBalancer";
 export const LOAD_BALANCER_PLURAL = "loadbalancers";
@@ -269,8 +271,20 @@ export const MAX_ATTRIBUTES = 64;
 export const MAX_TARGET_GROUPS = 50;
 export const MAX_LISTENERS = 50;
 
-/** The CEL rules on forProvider; specProblems in providers/aws/elbv2 mirrors them for the provider's own guard. */
+/**
+ * The CEL rules on forProvider; specProblems in providers/aws/elbv2 mirrors those on the fields the
+ * provider acts on, for its own guard. The first two are about references, which the engine resolves
+ * into securityGroups before the provider sees the spec (the third rule then covers the result).
+ */
 export const FOR_PROVIDER_RULES = [
+  {
+    rule: "self.type == 'application' || (!has(self.securityGroupRefs) && !has(self.securityGroupSelector))",
+    message: "securityGroupRefs and securityGroupSelector are supported only for application load balancers",
+  },
+  {
+    rule: "!has(self.securityGroupRefs) || !has(self.securityGroupSelector)",
+    message: "give securityGroupRefs or securityGroupSelector, not both",
+  },
   {
     rule: "self.type != 'application' || size(self.subnets) >= 2",
     message: "an application load balancer needs at least two subnets, in two Availability Zones",
@@ -341,9 +355,14 @@ export const LoadBalancerForProvider = z
       .optional()
       .meta({
         description:
-          "Security group IDs (application load balancers only). Left out: AWS picks the VPC's default group, which is then kept.",
+          "Security group IDs (application load balancers only). Left out: AWS picks the VPC's default group, which is then kept. With securityGroupRefs or securityGroupSelector, setpoint writes the groups' IDs here.",
         "x-kubernetes-list-type": "set",
       }),
+    securityGroupRefs: z.array(localReference(SECURITY_GROUP_KIND)).max(5).optional().meta({
+      description:
+        "SecurityGroups in this namespace whose IDs setpoint writes into securityGroups once all are Ready; a group recreated with a new ID is applied as a change.",
+    }),
+    securityGroupSelector: localSelector(SECURITY_GROUP_KIND).optional(),
     attributes: z
       .record(z.string().min(1).max(256), z.string().max(1024))
       .optional()
@@ -430,4 +449,14 @@ export const LoadBalancerKind = defineAwsKind({
     "An AWS ELBv2 load balancer (application or network) with its target groups and listeners, managed as one resource.",
   forProvider: LoadBalancerForProvider,
   atProvider: LoadBalancerAtProvider,
+  references: [
+    {
+      field: "forProvider.securityGroupRefs",
+      selector: "forProvider.securityGroupSelector",
+      kind: SECURITY_GROUP_KIND,
+      into: "forProvider.securityGroups",
+      from: "status.atProvider.groupId",
+      many: true,
+    },
+  ],
 });

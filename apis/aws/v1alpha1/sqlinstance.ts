@@ -2,8 +2,16 @@
 // the user leaves empty take the cloud's value (late initialization) and are
 // not drift; fields RDS cannot change in place are immutable through CEL.
 import { z } from "zod";
-import { localRef, objectName, SECRET_KEY_PATTERN } from "../../../controller/api/index.ts";
+import {
+  localRef,
+  localReference,
+  localSelector,
+  objectName,
+  SECRET_KEY_PATTERN,
+} from "../../../controller/api/index.ts";
 import { defineAwsKind, tagMap } from "./common.ts";
+import { DB_SUBNET_GROUP_KIND } from "./dbsubnetgroup.ts";
+import { SECURITY_GROUP_KIND } from "./securitygroup.ts";
 import { engineRules } from "./sqlinstance-engines.ts";
 
 /** RDS engines for stand-alone DB instances. Aurora engines need a DB cluster and are not served here. */
@@ -133,8 +141,12 @@ export const SqlInstanceParameters = z
       .optional()
       .meta({
         description:
-          "DB subnet group, which chooses the VPC: letters, digits, periods, underscores, spaces and hyphens. Immutable. Empty: the default VPC.",
+          "DB subnet group, which chooses the VPC: letters, digits, periods, underscores, spaces and hyphens. Immutable. Empty: the default VPC, or the group dbSubnetGroupNameRef names.",
       }),
+    dbSubnetGroupNameRef: localReference(DB_SUBNET_GROUP_KIND).optional().meta({
+      description:
+        "A DBSubnetGroup in this namespace whose name setpoint writes into dbSubnetGroupName once it is Ready; until then nothing is created. Immutable.",
+    }),
     vpcSecurityGroupIds: z
       .array(
         z
@@ -146,9 +158,14 @@ export const SqlInstanceParameters = z
       .optional()
       .meta({
         description:
-          "VPC security groups, compared as a set, each at most once. Empty: the VPC's default security group, filled in from the cloud.",
+          "VPC security groups, compared as a set, each at most once. Empty: the VPC's default security group, filled in from the cloud. With vpcSecurityGroupIdRefs or vpcSecurityGroupIdSelector, setpoint writes the groups' IDs here.",
         "x-kubernetes-list-type": "set",
       }),
+    vpcSecurityGroupIdRefs: z.array(localReference(SECURITY_GROUP_KIND)).max(100).optional().meta({
+      description:
+        "SecurityGroups in this namespace whose IDs setpoint writes into vpcSecurityGroupIds once all are Ready; a group recreated with a new ID is applied as a change.",
+    }),
+    vpcSecurityGroupIdSelector: localSelector(SECURITY_GROUP_KIND).optional(),
     tags: tagMap(["aws:", "rds:"]).optional(),
     skipFinalSnapshot: z.boolean().default(true).meta({
       description: "Delete without a final snapshot. When false, finalSnapshotIdentifier is required.",
@@ -164,7 +181,17 @@ export const SqlInstanceParameters = z
     description: "The RDS DB instance's desired settings.",
     "x-kubernetes-validations": [
       optionalImmutableRule("dbName"),
-      optionalImmutableRule("dbSubnetGroupName"),
+      {
+        // A reference fills the name in once; after that the name is as immutable as one written by hand.
+        rule: "(!has(oldSelf.dbSubnetGroupName) && has(self.dbSubnetGroupNameRef)) || (has(self.dbSubnetGroupName) == has(oldSelf.dbSubnetGroupName) && (!has(self.dbSubnetGroupName) || self.dbSubnetGroupName == oldSelf.dbSubnetGroupName))",
+        message: "dbSubnetGroupName is immutable",
+        fieldPath: ".dbSubnetGroupName",
+      },
+      optionalImmutableRule("dbSubnetGroupNameRef"),
+      {
+        rule: "!has(self.vpcSecurityGroupIdRefs) || !has(self.vpcSecurityGroupIdSelector)",
+        message: "give vpcSecurityGroupIdRefs or vpcSecurityGroupIdSelector, not both",
+      },
       {
         rule: "self.skipFinalSnapshot || has(self.finalSnapshotIdentifier)",
         message: "finalSnapshotIdentifier is required when skipFinalSnapshot is false",
@@ -220,6 +247,22 @@ export const SqlInstanceKind = defineAwsKind({
   forProvider: SqlInstanceParameters,
   atProvider: SqlInstanceObservation,
   sensitivePaths: ["forProvider.masterPasswordSecretRef"],
+  references: [
+    {
+      field: "forProvider.dbSubnetGroupNameRef",
+      kind: DB_SUBNET_GROUP_KIND,
+      into: "forProvider.dbSubnetGroupName",
+      from: "externalName",
+    },
+    {
+      field: "forProvider.vpcSecurityGroupIdRefs",
+      selector: "forProvider.vpcSecurityGroupIdSelector",
+      kind: SECURITY_GROUP_KIND,
+      into: "forProvider.vpcSecurityGroupIds",
+      from: "status.atProvider.groupId",
+      many: true,
+    },
+  ],
   rules: [
     {
       rule: `has(self.spec.forProvider.masterPasswordSecretRef) || size(self.metadata.name) <= ${253 - GENERATED_PASSWORD_SECRET_SUFFIX.length}`,

@@ -3,7 +3,7 @@
 // than setpoint's real CRDs: they do not wait for or depend on the real schemas, and parallel or
 // repeated runs against one apiserver cannot collide. Test support only.
 import { ApiextensionsV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { collectionPath, RawKubeApi } from "../client.ts";
+import { collectionPath, kubeClientOf } from "../client.ts";
 
 export interface TestCrd {
   group: string;
@@ -59,7 +59,7 @@ export async function createTestCrd(
     await new Promise((r) => setTimeout(r, 100));
   }
   // Established can precede the discovery and storage setup by a moment: wait until a list answers.
-  const raw = RawKubeApi.forConfig(kc);
+  const raw = kubeClientOf(kc);
   for (;;) {
     try {
       await raw.getJson(collectionPath({ group: opts.group, version, plural: opts.plural }), { limit: 1 });

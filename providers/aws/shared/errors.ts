@@ -77,3 +77,18 @@ export function classifyAwsError(err: unknown, terminalCodes: ReadonlySet<string
   const message = err instanceof Error && err.message ? err.message : code;
   return new TerminalError(code, `${code}: ${message}`, { cause: err });
 }
+
+/**
+ * A sender for one service's SDK calls: runs the call and throws its error
+ * classified by `terminalCodes` (classifyAwsError), so each client method is
+ * one line and none forgets to classify.
+ */
+export function classifiedSender(terminalCodes: ReadonlySet<string>) {
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyAwsError(err, terminalCodes);
+    }
+  };
+}

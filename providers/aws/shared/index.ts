@@ -16,6 +16,7 @@
 // - classifyAwsError(err, terminalCodes): returns the error to throw, a
 //   TerminalError (code = AWS code) for terminal codes and credential
 //   failures (AuthErrorCodes), else err unchanged (transient).
+//   classifiedSender(terminalCodes) wraps SDK calls with it.
 //   awsErrorCode / isAwsError read the AWS code. SetpointCodes names our own.
 // - Tags: ownerTags(mr), desiredTags(mr, userTags), ownershipFromTags,
 //   tagListToMap / tagMapToList, diffTags(desired, observed, {authoritative})
@@ -45,11 +46,13 @@ export {
 export {
   AuthErrorCodes,
   awsErrorCode,
+  classifiedSender,
   classifyAwsError,
   isAwsError,
   SetpointCodes,
   ThrottlingErrorCodes,
 } from "./errors.ts";
+export { cutWithHash, NAME_HASH_LENGTH } from "./names.ts";
 export { NotResentError, withoutBlindResend } from "./resend.ts";
 export {
   AWS_RESERVED_PREFIX,

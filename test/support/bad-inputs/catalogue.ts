@@ -1,8 +1,10 @@
 // The catalogue of bad inputs (test/e2e/bad-inputs.test.ts runs it): what a
 // new user might apply, each with the answer setpoint owes them. One file per
 // kind holds that kind's entries (sqlinstance.ts, loadbalancer.ts,
-// providerconfig.ts, and managed.ts for the fields every managed kind
-// shares); a new kind joins with a file of its own and one line in index.ts.
+// securitygroup.ts, dbsubnetgroup.ts, providerconfig.ts, managed.ts for the
+// fields every managed kind shares, and references.ts for the fields that
+// name other resources); a new kind joins with a file of its own and one line
+// in index.ts.
 //
 // Two answers are clear, and every entry asserts one of them:
 // - rejected at admission: the API server refuses the object (or the change)
@@ -10,12 +12,23 @@
 // - answered by the controller: the object is accepted (what is wrong can only
 //   be seen later: a Secret, the cloud's own refusal, an annotation), and the
 //   running controller sets Synced=False with a reason, a message and an
-//   Event, spending at most a few cloud calls on it, and none in a loop.
+//   Event, spending at most a few cloud calls on it, and none in a loop. A
+//   reference to a resource that is not there is not a failure but a wait:
+//   Synced=False ReferenceNotReady, a Normal Event, and no cloud call at all.
 
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { RDSClient } from "@aws-sdk/client-rds";
 
-export type CatalogueKind = "SqlInstance" | "LoadBalancer" | "ProviderConfig";
+/** The managed kinds the catalogue covers. */
+export const MANAGED_CATALOGUE_KINDS = [
+  "SqlInstance",
+  "LoadBalancer",
+  "SecurityGroup",
+  "DBSubnetGroup",
+] as const;
+export type ManagedCatalogueKind = (typeof MANAGED_CATALOGUE_KINDS)[number];
+export type CatalogueKind = ManagedCatalogueKind | "ProviderConfig";
 
 /** What kind of mistake an entry is, for the report and to see that every kind of mistake is covered. */
 export const CATEGORIES = [
@@ -74,6 +87,7 @@ export interface AnswerContext {
   /** Straight to the emulator, for what the entry finds in the cloud beforehand. */
   rds: RDSClient;
   elb: ElasticLoadBalancingV2Client;
+  ec2: EC2Client;
 }
 
 export interface SecretSpec {
@@ -89,7 +103,7 @@ export interface AnsweredEntry {
   kind: CatalogueKind;
   category: Category;
   resource: (c: AnswerContext) => {
-    kind: "SqlInstance" | "LoadBalancer";
+    kind: ManagedCatalogueKind;
     spec: Json;
     annotations?: Record<string, string>;
   };
@@ -99,11 +113,16 @@ export interface AnsweredEntry {
   /** Puts what the entry needs into the cloud first (someone else's resource, ...). */
   inCloud?: (c: AnswerContext) => Promise<void>;
   expect: {
-    /** ReconcileTerminal (the spec or the cloud must change), or ReconcileError (retried with backoff). */
-    reason: "ReconcileTerminal" | "ReconcileError";
+    /**
+     * ReconcileTerminal (the spec or the cloud must change), ReconcileError (retried with backoff), or
+     * ReferenceNotReady (a wait for another resource, which ends by itself once it is there).
+     */
+    reason: "ReconcileTerminal" | "ReconcileError" | "ReferenceNotReady";
     message: RegExp;
     /** The Event's reason. */
     event: string;
+    /** The Event's type: Warning, except for a wait (ReferenceNotReady), which is Normal. */
+    eventType?: "Warning" | "Normal";
     /** Most calls its proxy may see over the whole window, the first attempt included. */
     maxCloudCalls: number;
   };

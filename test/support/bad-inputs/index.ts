@@ -2,8 +2,11 @@
 // file (entries made with rejected() and answered(), and managedEntries() for
 // the fields every managed kind shares) and one line here.
 import { CATEGORIES, type Category, type Entry } from "./catalogue.ts";
+import { DB_SUBNET_GROUP_ENTRIES } from "./dbsubnetgroup.ts";
 import { LOAD_BALANCER_ENTRIES } from "./loadbalancer.ts";
 import { PROVIDER_CONFIG_ENTRIES } from "./providerconfig.ts";
+import { REFERENCE_ENTRIES } from "./references.ts";
+import { SECURITY_GROUP_ENTRIES } from "./securitygroup.ts";
 import { SQL_INSTANCE_ENTRIES } from "./sqlinstance.ts";
 
 export * from "./catalogue.ts";
@@ -11,6 +14,9 @@ export * from "./catalogue.ts";
 export const CATALOGUE: readonly Entry[] = [
   ...SQL_INSTANCE_ENTRIES,
   ...LOAD_BALANCER_ENTRIES,
+  ...SECURITY_GROUP_ENTRIES,
+  ...DB_SUBNET_GROUP_ENTRIES,
+  ...REFERENCE_ENTRIES,
   ...PROVIDER_CONFIG_ENTRIES,
 ];
 

@@ -2,13 +2,13 @@
 // pollInterval, managementPolicies, deletionPolicy, providerConfigRef,
 // writeConnectionSecretToRef, and the engine's annotations. Made for each
 // managed kind from a valid spec of that kind.
-import { answered, type Entry, type Json, merge, rejected } from "./catalogue.ts";
+import { answered, type Entry, type Json, type ManagedCatalogueKind, merge, rejected } from "./catalogue.ts";
 
 const BETWEEN = "pollInterval must be between 5s and 24h";
 const DURATION_SHAPE = /should match '\^\(\[0-9\]\+/;
 
 export function managedEntries(
-  kind: "SqlInstance" | "LoadBalancer",
+  kind: ManagedCatalogueKind,
   base: Json,
   /** An external name that kind's cloud refuses, and the reason the provider gives. */
   badName: { value: string; why: RegExp },

@@ -53,29 +53,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $port -}}
 {{- end -}}
 
-{{/* A Kubernetes memory quantity (e.g. 1Gi, 768Mi, 2G, 500M, 1073741824) in MiB, rounded down. */}}
-{{- define "setpoint.quantityMiB" -}}
-{{- $q := toString . -}}
-{{- $units := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 -}}
-{{- $m := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
-{{- $unit := trimPrefix $m $q -}}
-{{- if or (eq $m "") (and (ne $unit "") (not (hasKey $units $unit))) -}}
-{{- fail (printf "cannot read the memory quantity %q (use e.g. 1Gi, 768Mi or 1G)" $q) -}}
-{{- end -}}
-{{- $bytes := mulf (float64 $m) (get $units $unit | default 1.0) -}}
-{{- divf $bytes 1048576.0 | floor | int -}}
-{{- end -}}
-
 {{/*
-V8's old-space ceiling in MiB: node.maxOldSpaceSizeMiB, or the memory limit less max(25%, 192 MiB) for
-what V8 keeps outside old space, and at least 128. Empty without a memory limit.
+V8's old-space ceiling in MiB when node.maxOldSpaceSizeMiB sets one; empty otherwise. By default the
+image's launcher (bin/heap-flags.mjs) derives it from the container's cgroup memory limit, which is
+resources.limits.memory, so the chart does not compute it a second way.
 */}}
 {{- define "setpoint.maxOldSpaceMiB" -}}
 {{- if .Values.node.maxOldSpaceSizeMiB -}}
 {{- .Values.node.maxOldSpaceSizeMiB | int -}}
-{{- else if and .Values.resources.limits .Values.resources.limits.memory -}}
-{{- $limit := include "setpoint.quantityMiB" .Values.resources.limits.memory | int -}}
-{{- $reserve := max (div $limit 4) 192 -}}
-{{- max (sub $limit $reserve) 128 -}}
 {{- end -}}
 {{- end -}}
