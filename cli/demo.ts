@@ -2,6 +2,8 @@
 // kube-apiserver and the moto AWS emulator on loopback, installs the CRDs,
 // runs the controller on the examples, changes and deletes the cloud
 // resources behind its back, and shows setpoint correct and report it.
+// Over 400 lines because the demo is one script read top to bottom, as a user follows its output; its
+// Pulumi part is in cli/demo-pulumi.ts and `setpoint env`'s chart install in cli/env-chart.ts.
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {

@@ -13,6 +13,8 @@
 // Expiry is judged from the renewTime written by the holder against this replica's clock, which
 // assumes the replicas' clocks agree to within a few seconds (NTP); a holder's renewTime in the
 // future is treated as held.
+// Over 400 lines because acquire, renew, step down and release share the Lease's state and timing,
+// and each branch carries the reason for its decision.
 import { hostname } from "node:os";
 import type { V1Lease } from "@kubernetes/client-node";
 import type { Clock, Timer } from "../clock.ts";

@@ -11,6 +11,8 @@
 // how a dead connection that never reports an error (a hung apiserver, a dropped NAT entry) is noticed.
 // The cache holds transformed objects (cache-transform.ts: managedFields dropped, strings shared) to keep
 // 10,000 objects small.
+// Over 400 lines on purpose: the list, the watch, the relist diff and the watchdog share one state
+// machine (resourceVersion, the store, the handlers), and split apart they would each need all of it.
 import type { Clock, Timer } from "../clock.ts";
 import { realClock } from "../clock.ts";
 import { Backoff, type BackoffOptions } from "./backoff.ts";

@@ -6,6 +6,7 @@
 // (watch event → key), config-fanout, reference-fanout, steady-poll, dispatch (outcome →
 // queue or sweeper), leadership, written (our writes over the cache) and
 // defaults. Kubernetes comes in through one injected port (ports.ts).
+// Just over 400 lines: what is left here is the wiring of the parts named above, not decisions.
 import { apiVersionOf } from "../api/kind.ts";
 import type { Managed } from "../api/managed.ts";
 import { type KindRegistration, serviceBudgets } from "../api/registration.ts";

@@ -19,6 +19,8 @@
 //
 // Over 400 lines: it is the one sequence a round is, with its bookkeeping; the parts it drives are
 // in files of their own (workload, specs, cloud-changes, inventory, checks, replicas, process-faults).
+// Over 400 lines because it is the round's five phases in the order they run; the faults, the
+// workload, the checks and the report are each in a file of their own beside it.
 import { appendFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";

@@ -2,6 +2,8 @@
 // listeners, managed as a single resource. The schema is structural on
 // purpose (no unions, no transforms): the CRD is generated from it, and the
 // rules zod cannot express are CEL rules the API server enforces.
+// Over 400 lines because it is the whole CRD schema of three AWS objects (load balancer, target
+// groups, listeners) with the CEL rules beside the fields they guard; it holds no logic.
 import { z } from "zod";
 import { localReference, localSelector } from "../../../controller/api/index.ts";
 import { defineAwsKind, TagMap } from "./common.ts";
