@@ -18,9 +18,10 @@ import {
 import type { Managed } from "../../controller/api/index.ts";
 import { freePort } from "../../controlplane/ports.ts";
 import { lockDir } from "../../providers/pulumi/locks.ts";
+import { rejection } from "../support/admission.ts";
 import { installAwsProviderConfig } from "../support/aws.ts";
 import { condition } from "../support/engine.ts";
-import { rejection, uniqueName, useNamespace, waitFor } from "../support/env.ts";
+import { uniqueName, useNamespace, waitFor } from "../support/env.ts";
 import {
   type PulumiEngine,
   putSecret,

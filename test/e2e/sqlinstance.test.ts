@@ -23,16 +23,10 @@ import { Annotations, FINALIZER, type Managed, registerKind, Tags } from "../../
 import type { Manager } from "../../controller/manager/index.ts";
 import { REDACT_PATHS } from "../../controller/ops/logger.ts";
 import { deriveIdentifier, sqlInstanceProvider } from "../../providers/aws/rds/index.ts";
+import { rejection } from "../support/admission.ts";
 import { CREDENTIALS_NAMESPACE, installAwsProviderConfig, startAwsEngine } from "../support/aws.ts";
 import { condition, Objects } from "../support/engine.ts";
-import {
-  awsClientConfig,
-  rejection,
-  testKubeConfig,
-  uniqueName,
-  useNamespace,
-  waitFor,
-} from "../support/env.ts";
+import { awsClientConfig, testKubeConfig, uniqueName, useNamespace, waitFor } from "../support/env.ts";
 
 const rds = new RDSClient(awsClientConfig());
 const core = testKubeConfig().makeApiClient(CoreV1Api);

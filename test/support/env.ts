@@ -13,7 +13,6 @@
 // Test files run one at a time (--test-concurrency=1) against the shared environment, so a file may
 // reset moto, but must not assume an empty API server: use a namespace of its own.
 
-import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { CoreV1Api, KubeConfig, Watch } from "@kubernetes/client-node";
 import { resetAndSeed } from "../../localstack/moto.ts";
@@ -227,19 +226,4 @@ export async function openWatch(
       return endedWith;
     },
   };
-}
-
-/** The API server's message for a request it refused; fails when it accepted the request. */
-export async function rejection(request: Promise<unknown>): Promise<string> {
-  try {
-    await request;
-  } catch (err) {
-    const body = (err as { body?: unknown }).body;
-    try {
-      return String((JSON.parse(String(body)) as { message?: string }).message);
-    } catch {
-      return String(body ?? err);
-    }
-  }
-  assert.fail("the API server accepted the request");
 }
