@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { tryTool } from "../controlplane/tools.ts";
+import { helmEnv, tryTool } from "../controlplane/tools.ts";
 import { CHART_DIR } from "../deploy/generate.ts";
 
 const run = promisify(execFile);
@@ -31,16 +31,8 @@ export async function installChart(
 ): Promise<ChartInstall> {
   const helm = await tryTool("helm", log);
   if (!("path" in helm)) return { installed: false, reason: helm.reason };
-  // helm writes its cache and config under HOME; a private one keeps the user's untouched.
   const home = await mkdtemp(join(tmpdir(), "setpoint-env-helm-"));
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: home,
-    KUBECONFIG: kubeconfigPath,
-    HELM_CACHE_HOME: join(home, "cache"),
-    HELM_CONFIG_HOME: join(home, "config"),
-    HELM_DATA_HOME: join(home, "data"),
-  };
+  const env = helmEnv(home, kubeconfigPath);
   try {
     // The CRDs are already installed by `setpoint env`; helm skips the chart's crds/ when they exist.
     await run(

@@ -100,6 +100,21 @@ async function moduleDirOf(module: string, dir: string): Promise<string> {
   return info.Dir;
 }
 
+/**
+ * The environment for running helm with a private HOME: helm writes its cache, config and data
+ * there, so a test or `setpoint env --chart` never reads or writes the user's.
+ */
+export function helmEnv(home: string, kubeconfig: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    KUBECONFIG: kubeconfig,
+    HELM_CACHE_HOME: join(home, "cache"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_DATA_HOME: join(home, "data"),
+  };
+}
+
 export const TOOLS = {
   helm: HELM,
   kustomize: KUSTOMIZE,

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import { helmEnv } from "../../controlplane/tools.ts";
 import { CHART_DIR } from "../../deploy/generate.ts";
 import { kubeconfigPath } from "./env.ts";
 import type { KubeObject } from "./kube-http.ts";
@@ -28,14 +29,7 @@ export class Helm {
     const home = await this.#home;
     try {
       return await run(this.#path, args, {
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: home,
-          KUBECONFIG: kubeconfigPath(),
-          HELM_CACHE_HOME: join(home, "cache"),
-          HELM_CONFIG_HOME: join(home, "config"),
-          HELM_DATA_HOME: join(home, "data"),
-        },
+        env: helmEnv(home, kubeconfigPath()),
         maxBuffer: 64 * 1024 * 1024,
       });
     } catch (err) {
